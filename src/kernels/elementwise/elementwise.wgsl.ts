@@ -1,0 +1,55 @@
+// Elementwise kernels: out[i] = f(a[i], b[i mod nb]) where b may broadcast along the leading dims
+// (a row vector added to every token, a scalar), and unary activations.
+import { ERF_GELU, header, LINEAR_ID } from '../wgsl.js';
+import type { DType } from '../../runtime/tensor.js';
+
+export type BinaryOp = 'add' | 'sub' | 'mul';
+export type UnaryOp = 'gelu' | 'relu' | 'sigmoid' | 'identity';
+
+const BINARY_EXPR: Record<BinaryOp, string> = { add: 'x + y', sub: 'x - y', mul: 'x * y' };
+export const UNARY_EXPR: Record<UnaryOp, string> = {
+  gelu: 'gelu_erf(v)',
+  relu: 'max(v, 0.0)',
+  sigmoid: '1.0 / (1.0 + exp(-v))',
+  identity: 'v',
+};
+
+export function binarySource(op: BinaryOp, dtype: DType): string {
+  return /* wgsl */ `${header(dtype)}
+struct Params { n: u32, nb: u32, alpha: f32, beta: f32 }
+@group(0) @binding(0) var<storage, read> a: array<T>;
+@group(0) @binding(1) var<storage, read> b: array<T>;
+@group(0) @binding(2) var<storage, read_write> out: array<T>;
+@group(0) @binding(3) var<uniform> p: Params;
+override WG: u32 = 256;
+
+// out = alpha * (a op b) + beta; b is indexed modulo its length (broadcast over leading dims).
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = ${LINEAR_ID};
+  if (i >= p.n) { return; }
+  let x = f32(a[i]);
+  let y = f32(b[i % p.nb]);
+  out[i] = T(p.alpha * (${BINARY_EXPR[op]}) + p.beta);
+}
+`;
+}
+
+export function unarySource(op: UnaryOp, dtype: DType): string {
+  return /* wgsl */ `${header(dtype)}
+struct Params { n: u32, alpha: f32, beta: f32, _pad: u32 }
+@group(0) @binding(0) var<storage, read> a: array<T>;
+@group(0) @binding(1) var<storage, read_write> out: array<T>;
+@group(0) @binding(2) var<uniform> p: Params;
+override WG: u32 = 256;
+${ERF_GELU}
+// out = f(alpha * a + beta)
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = ${LINEAR_ID};
+  if (i >= p.n) { return; }
+  let v = p.alpha * f32(a[i]) + p.beta;
+  out[i] = T(${UNARY_EXPR[op]});
+}
+`;
+}

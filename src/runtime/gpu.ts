@@ -1,0 +1,242 @@
+// The engine's handle on a GPU: device + buffer pool + pipeline cache + command recorder +
+// profiler, and the upload / readback helpers. Model code calls kernel launchers, which return
+// KernelPrograms that `run` records; work is submitted in batches and only read back on request.
+
+import { programKey, type KernelProgram } from '../kernels/program.js';
+import { BufferPool, type PoolStats } from './buffer-pool.js';
+import { createDevice, type CreateDeviceOptions, type DeviceInfo, type GpuFeatures } from './device.js';
+import { PipelineCache } from './pipeline-cache.js';
+import { TimestampProfiler, type KernelTiming } from './profiler.js';
+import { CommandRecorder } from './recorder.js';
+import { DTYPE_BYTES, GpuTensor, numel, shapeStr, type DType, type TensorOwner } from './tensor.js';
+
+export type HostArray = Float32Array | Int32Array | Uint32Array | Uint16Array;
+
+export interface GpuOptions extends CreateDeviceOptions {
+  /** Submit automatically after this many recorded dispatches (bounds command-buffer size). */
+  maxDispatchesPerSubmit?: number;
+}
+
+export class Gpu implements TensorOwner {
+  readonly device: GPUDevice;
+  readonly info: DeviceInfo;
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  readonly recorder: CommandRecorder;
+  private profiling = false;
+  private profiler: TimestampProfiler | null = null;
+  private doneProfilers: TimestampProfiler[] = [];
+  private cpuTimings: Promise<{ name: string; flops?: number; bytes?: number; submitted: number; end: number }>[] = [];
+  private cpuEpoch = 0;
+  private readonly maxDispatches: number;
+  private readonly readbackPool = new Map<number, GPUBuffer[]>();
+  private lost: string | null = null;
+
+  private constructor(info: DeviceInfo, opts: GpuOptions) {
+    this.info = info;
+    this.device = info.device;
+    this.pool = new BufferPool(this.device, this.device.limits.maxBufferSize);
+    this.pipelines = new PipelineCache(this.device);
+    this.recorder = new CommandRecorder(this.device);
+    this.maxDispatches = opts.maxDispatchesPerSubmit ?? 512;
+    this.device.lost.then((l) => {
+      this.lost = `GPU device lost (${l.reason}): ${l.message}`;
+    });
+  }
+
+  static async create(opts: GpuOptions = {}): Promise<Gpu> {
+    return new Gpu(await createDevice(opts), opts);
+  }
+
+  get features(): GpuFeatures {
+    return this.info.features;
+  }
+
+  get adapterName(): string {
+    return this.info.adapterName;
+  }
+
+  get memory(): PoolStats {
+    return this.pool.stats;
+  }
+
+  /** Throws a clear error if a tensor of `bytes` cannot be bound as one storage buffer here. */
+  checkBindingSize(bytes: number, what: string): void {
+    const max = this.device.limits.maxStorageBufferBindingSize;
+    if (bytes > max) {
+      throw new Error(
+        `${what} needs a ${(bytes / 2 ** 20).toFixed(1)} MiB storage binding but this adapter's ` +
+          `maxStorageBufferBindingSize is ${(max / 2 ** 20).toFixed(1)} MiB (${this.adapterName})`,
+      );
+    }
+  }
+
+  /** An uninitialized tensor from the pool. Release it when done (tensor.release()). */
+  empty(shape: readonly number[], dtype: DType = 'f32', label = ''): GpuTensor {
+    const bytes = Math.ceil((numel(shape) * DTYPE_BYTES[dtype]) / 4) * 4;
+    this.checkBindingSize(bytes, `tensor ${label} ${shapeStr(shape)} ${dtype}`);
+    const buf = this.pool.acquire(bytes, label);
+    return new GpuTensor(buf, shape, dtype, 0, this, label);
+  }
+
+  releaseTensor(t: GpuTensor): void {
+    this.pool.release(t.buffer);
+  }
+
+  /** Uploads host data into a new pooled tensor. f16 data is given as raw Uint16Array bits. */
+  upload(data: HostArray, shape: readonly number[], dtype?: DType, label = ''): GpuTensor {
+    const dt: DType = dtype ?? (data instanceof Int32Array ? 'i32' : data instanceof Uint32Array ? 'u32' : data instanceof Uint16Array ? 'f16' : 'f32');
+    if (data.length !== numel(shape)) {
+      throw new Error(`upload ${label}: ${data.length} values do not fill shape ${shapeStr(shape)}`);
+    }
+    const t = this.empty(shape, dt, label);
+    this.write(t, data);
+    return t;
+  }
+
+  /** Overwrites a tensor's contents from the host (queued; ordered before later submits). */
+  write(t: GpuTensor, data: HostArray): void {
+    let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (bytes.byteLength % 4) {
+      const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+      padded.set(bytes);
+      bytes = padded;
+    }
+    // Recorded dispatches that read the old contents must be submitted first.
+    if (this.recorder.pending) this.flush();
+    this.device.queue.writeBuffer(t.buffer, t.offset, bytes);
+  }
+
+  /** Records one kernel launch. */
+  run(p: KernelProgram): void {
+    if (this.lost) throw new Error(this.lost);
+    const pipeline = this.pipelines.get(p);
+    const entries: GPUBindGroupEntry[] = p.bindings.map((t, i) => {
+      if (t.isReleased) throw new Error(`${p.name}: binding ${i} (${t.label}) was released before use`);
+      const size = Math.ceil(t.byteLength / 4) * 4;
+      this.checkBindingSize(size, `${p.name} binding ${i} (${t.label} ${shapeStr(t.shape)})`);
+      if (t.offset % this.device.limits.minStorageBufferOffsetAlignment) {
+        throw new Error(`${p.name}: binding ${i} (${t.label}) offset ${t.offset} is not aligned for a storage binding`);
+      }
+      return { binding: i, resource: { buffer: t.buffer, offset: t.offset, size: Math.max(size, 4) } };
+    });
+    if (p.uniforms) entries.push({ binding: p.bindings.length, resource: this.recorder.uniform(p.uniforms) });
+    for (const w of p.workgroups) {
+      if (!Number.isInteger(w) || w < 0 || w > this.device.limits.maxComputeWorkgroupsPerDimension) {
+        throw new Error(`${p.name}: invalid workgroup count ${JSON.stringify(p.workgroups)}`);
+      }
+    }
+    if (p.workgroups.some((w) => w === 0)) return;
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: p.name });
+    if (this.profiling && !this.features.timestamps) {
+      this.recorder.dispatch(pipeline, bindGroup, p.workgroups);
+      const submitted = performance.now();
+      if (this.cpuTimings.length === 0) this.cpuEpoch = submitted;
+      this.recorder.submit();
+      const name = programKey(p);
+      this.cpuTimings.push(
+        this.device.queue.onSubmittedWorkDone().then(() => ({ name, flops: p.flops, bytes: p.bytes, submitted, end: performance.now() })),
+      );
+      return;
+    }
+    let tw: GPUComputePassTimestampWrites | undefined;
+    if (this.profiling) {
+      this.profiler ??= new TimestampProfiler(this.device);
+      tw = this.profiler.next(programKey(p), p.flops, p.bytes);
+    }
+    this.recorder.dispatch(pipeline, bindGroup, p.workgroups, tw);
+    if (this.recorder.pending >= this.maxDispatches || this.profiler?.full) this.flush();
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (this.profiler) {
+      this.profiler.resolve(this.recorder.commandEncoder());
+      this.doneProfilers.push(this.profiler);
+      this.profiler = null;
+    }
+    this.recorder.submit();
+  }
+
+  /** Flushes and waits for the GPU to finish; surfaces compile errors with kernel names. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.pipelines.checkErrors();
+    if (this.lost) throw new Error(this.lost);
+  }
+
+  private readbackBuffer(size: number): GPUBuffer {
+    const list = this.readbackPool.get(size);
+    return (
+      list?.pop() ??
+      this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' })
+    );
+  }
+
+  /** Copies a tensor back to the host. f16 tensors come back as raw Uint16Array bits. */
+  async readRaw(t: GpuTensor): Promise<ArrayBuffer> {
+    const size = Math.ceil(t.byteLength / 4) * 4;
+    const staging = this.readbackBuffer(size);
+    this.recorder.commandEncoder().copyBufferToBuffer(t.buffer, t.offset, staging, 0, size);
+    this.flush();
+    await staging.mapAsync(GPUMapMode.READ, 0, size);
+    const out = staging.getMappedRange(0, size).slice(0, t.byteLength);
+    staging.unmap();
+    let list = this.readbackPool.get(size);
+    if (!list) this.readbackPool.set(size, (list = []));
+    list.push(staging);
+    await this.pipelines.checkErrors();
+    if (this.lost) throw new Error(this.lost);
+    return out;
+  }
+
+  async read(t: GpuTensor): Promise<Float32Array> {
+    if (t.dtype !== 'f32') throw new Error(`read(${t.label}): tensor is ${t.dtype}; use readRaw`);
+    return new Float32Array(await this.readRaw(t));
+  }
+
+  async readI32(t: GpuTensor): Promise<Int32Array> {
+    return new Int32Array(await this.readRaw(t));
+  }
+
+  /**
+   * Starts per-kernel timing of every following launch until `stopProfiling`. With timestamp
+   * queries each dispatch gets its own pass bracketed by GPU timestamps; without them every
+   * dispatch is submitted alone and timed by the spacing of completion times on the CPU clock
+   * (the queue stays busy, so the spacing is the kernel's time plus launch overhead).
+   */
+  startProfiling(): void {
+    this.flush();
+    this.profiling = true;
+  }
+
+  async stopProfiling(): Promise<{ timings: KernelTiming[]; source: 'timestamp' | 'cpu' }> {
+    this.flush();
+    this.profiling = false;
+    await this.device.queue.onSubmittedWorkDone();
+    const timings: KernelTiming[] = [];
+    for (const p of this.doneProfilers) {
+      timings.push(...(await p.collect()));
+      p.destroy();
+    }
+    this.doneProfilers = [];
+    const cpu = await Promise.all(this.cpuTimings);
+    this.cpuTimings = [];
+    let prev = this.cpuEpoch;
+    for (const c of cpu) {
+      timings.push({ name: c.name, flops: c.flops, bytes: c.bytes, ns: (c.end - Math.max(prev, c.submitted)) * 1e6 });
+      prev = c.end;
+    }
+    await this.pipelines.checkErrors();
+    return { timings, source: this.features.timestamps ? 'timestamp' : 'cpu' };
+  }
+
+  destroy(): void {
+    this.pool.trim();
+    this.recorder.destroy();
+    this.profiler?.destroy();
+    for (const p of this.doneProfilers) p.destroy();
+    this.device.destroy();
+  }
+}

@@ -1,0 +1,65 @@
+// A tensor on the GPU: a buffer region plus shape and element type. No op methods: ops live in
+// src/kernels and take tensors as arguments.
+
+export type DType = 'f32' | 'f16' | 'i32' | 'u32';
+
+export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, i32: 4, u32: 4 };
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function shapeStr(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export interface TensorOwner {
+  releaseTensor(t: GpuTensor): void;
+}
+
+export class GpuTensor {
+  private released = false;
+
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly shape: readonly number[],
+    readonly dtype: DType = 'f32',
+    /** Byte offset of element 0 inside `buffer`. */
+    readonly offset = 0,
+    private readonly owner?: TensorOwner,
+    readonly label = '',
+  ) {
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new Error(`GpuTensor ${label}: invalid shape ${shapeStr(shape)}`);
+    }
+  }
+
+  get size(): number {
+    return numel(this.shape);
+  }
+
+  get byteLength(): number {
+    return this.size * DTYPE_BYTES[this.dtype];
+  }
+
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /** Same storage seen with another shape of equal element count (no copy). */
+  reshape(shape: readonly number[]): GpuTensor {
+    if (numel(shape) !== this.size) {
+      throw new Error(`reshape ${this.label}: ${shapeStr(this.shape)} -> ${shapeStr(shape)} changes the element count`);
+    }
+    return new GpuTensor(this.buffer, shape, this.dtype, this.offset, undefined, this.label);
+  }
+
+  /** Gives the storage back to its pool. Views (reshape) never release. */
+  release(): void {
+    if (this.released || !this.owner) return;
+    this.released = true;
+    this.owner.releaseTensor(this);
+  }
+}

@@ -1,0 +1,13 @@
+// One shared Gpu per test worker (Node) or page (browser). Kernel tests FAIL without an adapter:
+// a skipped GPU test would hide a broken CI.
+import { Gpu } from '../../src/runtime/gpu.js';
+
+let shared: Promise<Gpu> | null = null;
+
+export function getTestGpu(): Promise<Gpu> {
+  shared ??= Gpu.create().catch((e) => {
+    shared = null;
+    throw new Error(`no WebGPU adapter for the tests: ${(e as Error).message}`);
+  });
+  return shared;
+}
