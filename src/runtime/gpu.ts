@@ -107,6 +107,14 @@ export class Gpu implements TensorOwner {
     this.device.queue.writeBuffer(t.buffer, t.offset, bytes);
   }
 
+  /** A pooled copy of a tensor (recorded in order with the dispatches around it). */
+  clone(t: GpuTensor, label = t.label): GpuTensor {
+    const c = this.empty(t.shape, t.dtype, label);
+    const size = Math.ceil(t.byteLength / 4) * 4;
+    this.recorder.commandEncoder().copyBufferToBuffer(t.buffer, t.offset, c.buffer, c.offset, size);
+    return c;
+  }
+
   /** Records one kernel launch. */
   run(p: KernelProgram): void {
     if (this.lost) throw new Error(this.lost);
