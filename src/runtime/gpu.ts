@@ -102,9 +102,10 @@ export class Gpu implements TensorOwner {
       padded.set(bytes);
       bytes = padded;
     }
-    // Recorded dispatches that read the old contents must be submitted first.
-    if (this.recorder.pending) this.flush();
-    this.device.queue.writeBuffer(t.buffer, t.offset, bytes);
+    // Recorded work that reads the old contents must be submitted first: writeBuffer is queued
+    // ahead of anything still sitting in the open command encoder.
+    if (this.recorder.hasWork) this.flush();
+    this.device.queue.writeBuffer(t.buffer, t.offset, bytes as Uint8Array<ArrayBuffer>);
   }
 
   /** A pooled copy of a tensor (recorded in order with the dispatches around it). */

@@ -64,6 +64,11 @@ export class CommandRecorder {
     this.pending++;
   }
 
+  /** Whether anything (dispatch or copy) is recorded and not yet submitted. */
+  get hasWork(): boolean {
+    return this.encoder !== null;
+  }
+
   /** The open encoder with no pass open, for copies and query resolves. */
   commandEncoder(): GPUCommandEncoder {
     this.endPass();
