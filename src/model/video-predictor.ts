@@ -1,0 +1,481 @@
+// 3-D propagation through a volume treated as a video, following the semantics of the official
+// per-object `SAM2VideoPredictor` (sam2/sam2_video_predictor.py, Dec-2024): prompts (points, box,
+// mask) on any slice and object, preflight memory encoding of prompted slices, propagation forward
+// and backward from the prompted slices, corrections, disappearing objects and non-overlapping
+// output masks. This file holds state and orchestration only; the math lives in the modules behind
+// `Sam2Parts` and post-processing in mask-postprocess.ts.
+import type { Gpu } from '../runtime/gpu.js';
+import type { GpuTensor } from '../runtime/tensor.js';
+import { FeatureScheduler, type SchedulerOptions, type SliceSource } from './feature-scheduler.js';
+import { applyNonOverlap, bilinearResize, binarize } from './mask-postprocess.js';
+import { MemoryBank, memoryBankShared, type MemoryBankShared } from './memory-bank.js';
+import type { HeadsOutput, PromptInput, Sam2Parts } from './sam2-parts.js';
+import type { WeightScope } from './weights.js';
+
+export type Direction = 'forward' | 'backward' | 'both';
+
+export interface VideoOptions extends SchedulerOptions {
+  /** Corrections on tracked slices become conditioning slices (upstream default false). */
+  addAllFramesToCorrectAsCond?: boolean;
+  /** Per pixel only the most confident object keeps a positive logit (upstream default false). */
+  nonOverlapMasks?: boolean;
+  /**
+   * With direction 'both', run the backward pass without the forward pass's memories (the
+   * MedSAM2 3-D protocol resets the state between passes). Default true.
+   */
+  independentPasses?: boolean;
+}
+
+export interface PropagateOptions {
+  /** First slice (default: the earliest prompted slice over all objects). */
+  from?: number;
+  direction?: Direction;
+  /** Most slices to track per pass (default: all). */
+  maxSlices?: number;
+  /** Also return video-resolution logits (default: only binary masks). */
+  logits?: boolean;
+}
+
+export interface SliceResult {
+  slice: number;
+  objIds: number[];
+  /** Binary masks at the volume's slice resolution (height × width), one per object. */
+  masks: Uint8Array[];
+  /** Video-resolution logits, when asked for. */
+  logits?: Float32Array[];
+  /** Low-res logits [4F, 4F] per object (what the model produced). */
+  lowRes: Float32Array[];
+  objectScores: number[];
+}
+
+interface FrameOut {
+  lowResHost: Float32Array;
+  objectScoreLogit: number;
+  /** Until preflight: what the memory encoder and the bank need. */
+  pending?: { highRes: GpuTensor; objPtr: GpuTensor };
+}
+
+interface ObjectState {
+  id: number;
+  bank: MemoryBank;
+  points: Map<number, { points: Float32Array; labels: Int32Array }>;
+  masks: Map<number, GpuTensor>;
+  cond: Map<number, FrameOut>;
+  nonCond: Map<number, FrameOut>;
+  tempCond: Map<number, FrameOut>;
+  tempNonCond: Map<number, FrameOut>;
+  tracked: Map<number, { reverse: boolean }>;
+}
+
+export class Sam2Video {
+  private readonly objects = new Map<number, ObjectState>();
+  private readonly scheduler: FeatureScheduler;
+  private readonly shared: MemoryBankShared;
+  private cancelled = false;
+  private readonly S: number;
+  private readonly lowSide: number;
+
+  private constructor(
+    private readonly gpu: Gpu,
+    private readonly parts: Sam2Parts,
+    private readonly source: SliceSource,
+    private readonly opts: VideoOptions,
+    weights: WeightScope,
+  ) {
+    this.scheduler = new FeatureScheduler(gpu, parts, source, opts);
+    this.shared = memoryBankShared(gpu, parts.config, weights, parts.maskmemPos);
+    this.S = parts.config.imageSize;
+    this.lowSide = parts.config.lowResMaskSize;
+  }
+
+  static create(gpu: Gpu, parts: Sam2Parts, weights: WeightScope, source: SliceSource, opts: VideoOptions = {}): Sam2Video {
+    if (source.numFrames < 1) throw new Error('Sam2Video: the volume has no slices');
+    return new Sam2Video(gpu, parts, source, opts, weights);
+  }
+
+  get numSlices(): number {
+    return this.source.numFrames;
+  }
+
+  get objIds(): number[] {
+    return [...this.objects.keys()];
+  }
+
+  /** Image-encoder runs so far. */
+  get imageEncodes(): number {
+    return this.scheduler.encodes;
+  }
+
+  private object(objId: number): ObjectState {
+    let o = this.objects.get(objId);
+    if (!o) {
+      o = {
+        id: objId,
+        bank: new MemoryBank(this.gpu, this.parts.config, this.shared, this.source.numFrames),
+        points: new Map(),
+        masks: new Map(),
+        cond: new Map(),
+        nonCond: new Map(),
+        tempCond: new Map(),
+        tempNonCond: new Map(),
+        tracked: new Map(),
+      };
+      this.objects.set(objId, o);
+    }
+    return o;
+  }
+
+  private checkSlice(slice: number): void {
+    if (!Number.isInteger(slice) || slice < 0 || slice >= this.source.numFrames) {
+      throw new RangeError(`slice ${slice} is outside the volume (0..${this.source.numFrames - 1})`);
+    }
+  }
+
+  /** Clicks in slice pixels; labels 1 = positive, 0 = negative. Returns the slice's masks. */
+  async addPoints(
+    slice: number,
+    objId: number,
+    points: ReadonlyArray<readonly [number, number]>,
+    labels: readonly number[],
+    opts: { clearOldPoints?: boolean } = {},
+  ): Promise<SliceResult> {
+    if (points.length !== labels.length) throw new Error(`addPoints: ${points.length} points but ${labels.length} labels`);
+    if (points.length === 0) throw new Error('addPoints: at least one point is needed');
+    for (const l of labels) if (l !== 0 && l !== 1) throw new Error(`addPoints: label ${l} is not 0 (negative) or 1 (positive)`);
+    return this.addPrompt(slice, objId, points, labels, opts.clearOldPoints ?? true);
+  }
+
+  /** A box [x0, y0, x1, y1] in slice pixels, optionally with clicks. */
+  async addBox(
+    slice: number,
+    objId: number,
+    box: readonly [number, number, number, number],
+    points: ReadonlyArray<readonly [number, number]> = [],
+    labels: readonly number[] = [],
+  ): Promise<SliceResult> {
+    const [x0, y0, x1, y1] = box;
+    if (!(x1 > x0 && y1 > y0)) throw new Error(`addBox: box [${box.join(', ')}] is empty or inverted`);
+    return this.addPrompt(slice, objId, [[x0, y0], [x1, y1], ...points], [2, 3, ...labels], true);
+  }
+
+  private async addPrompt(
+    slice: number,
+    objId: number,
+    pts: ReadonlyArray<readonly [number, number]>,
+    labels: readonly number[],
+    clearOld: boolean,
+  ): Promise<SliceResult> {
+    this.checkSlice(slice);
+    const o = this.object(objId);
+    // Video pixels -> model pixels: p / [W, H] * S, in float32 as upstream.
+    const { width: W, height: H } = this.source;
+    let coords = new Float32Array(pts.length * 2);
+    pts.forEach(([x, y], i) => {
+      coords[2 * i] = Math.fround(Math.fround(Math.fround(x) / W) * this.S);
+      coords[2 * i + 1] = Math.fround(Math.fround(Math.fround(y) / H) * this.S);
+    });
+    let labs = Int32Array.from(labels);
+    const old = clearOld ? undefined : o.points.get(slice);
+    if (old) {
+      const c = new Float32Array(old.points.length + coords.length);
+      c.set(old.points);
+      c.set(coords, old.points.length);
+      const l = new Int32Array(old.labels.length + labs.length);
+      l.set(old.labels);
+      l.set(labs, old.labels.length);
+      coords = c;
+      labs = l;
+    }
+    o.points.set(slice, { points: coords, labels: labs });
+    o.masks.get(slice)?.release();
+    o.masks.delete(slice);
+    const { isInit, reverse, key } = this.storageFor(o, slice);
+    const prev = (key === 'cond' ? o.tempCond : o.tempNonCond).get(slice) ?? o.cond.get(slice) ?? o.nonCond.get(slice);
+    let maskInput: GpuTensor | undefined;
+    if (prev) {
+      // A slice that already has an output feeds its logits (clamped to ±32) back as a mask prompt.
+      const clamped = prev.lowResHost.map((v) => Math.min(32, Math.max(-32, v)));
+      maskInput = this.gpu.upload(clamped, [this.lowSide, this.lowSide], 'f32', 'prev_mask_logits');
+    }
+    const out = await this.runSingleFrame(o, slice, isInit, { points: coords, labels: labs, maskInput }, reverse, false);
+    maskInput?.release();
+    this.setTemp(o, slice, key, out);
+    return this.sliceResult(slice, false);
+  }
+
+  /** A binary mask at slice resolution (height × width, row-major) as the prompt of a slice. */
+  async addMask(slice: number, objId: number, mask: Uint8Array): Promise<SliceResult> {
+    this.checkSlice(slice);
+    const { width: W, height: H } = this.source;
+    if (mask.length !== W * H) throw new Error(`addMask: mask has ${mask.length} pixels, the slice has ${W}x${H}`);
+    const o = this.object(objId);
+    const m = resizeMaskToModel(mask, H, W, this.S);
+    const t = this.gpu.upload(m, [this.S, this.S], 'f32', 'mask_prompt');
+    o.masks.get(slice)?.release();
+    o.masks.set(slice, t);
+    o.points.delete(slice);
+    const { isInit, reverse, key } = this.storageFor(o, slice);
+    const feats = this.scheduler.get(slice);
+    const heads = await this.parts.maskAsOutput(feats, t);
+    const out = await this.toFrameOut(heads, true);
+    void isInit;
+    void reverse;
+    this.setTemp(o, slice, key, out);
+    return this.sliceResult(slice, false);
+  }
+
+  /** Removes an object's prompts on one slice (upstream clear_all_prompts_in_frame). */
+  clearPrompts(slice: number, objId: number): void {
+    const o = this.objects.get(objId);
+    if (!o) return;
+    o.points.delete(slice);
+    o.masks.get(slice)?.release();
+    o.masks.delete(slice);
+    for (const m of [o.tempCond, o.tempNonCond]) {
+      const f = m.get(slice);
+      if (f) releasePending(f);
+      m.delete(slice);
+    }
+    const out = o.cond.get(slice);
+    if (out) {
+      o.cond.delete(slice);
+      o.bank.removeCond(slice);
+      o.nonCond.set(slice, out);
+      o.tracked.delete(slice);
+    }
+  }
+
+  private storageFor(o: ObjectState, slice: number): { isInit: boolean; reverse: boolean; key: 'cond' | 'non_cond' } {
+    const tracked = o.tracked.get(slice);
+    const isInit = !tracked;
+    const isCond = isInit || !!this.opts.addAllFramesToCorrectAsCond;
+    return { isInit, reverse: tracked?.reverse ?? false, key: isCond ? 'cond' : 'non_cond' };
+  }
+
+  private setTemp(o: ObjectState, slice: number, key: 'cond' | 'non_cond', out: FrameOut): void {
+    const m = key === 'cond' ? o.tempCond : o.tempNonCond;
+    const old = m.get(slice);
+    if (old) releasePending(old);
+    m.set(slice, out);
+  }
+
+  /** Upstream `_run_single_frame_inference` + `track_step` for one object on one slice. */
+  private async runSingleFrame(
+    o: ObjectState,
+    slice: number,
+    isInit: boolean,
+    prompt: PromptInput,
+    reverse: boolean,
+    runMemEncoder: boolean,
+    upcoming: readonly number[] = [],
+  ): Promise<FrameOut> {
+    const cfg = this.parts.config;
+    const feats = this.scheduler.get(slice, upcoming);
+    let pix: GpuTensor;
+    if (isInit && cfg.flags.directlyAddNoMemEmbed) {
+      pix = this.parts.addNoMemEmbed(feats.l2);
+    } else {
+      if (o.bank.condFrames.length === 0) throw new Error(`object ${o.id} has no prompted slice to track from`);
+      const mem = o.bank.assemble(slice, reverse);
+      pix = this.parts.attendMemory(feats.l2, mem.memory, mem.memoryPos, mem.numObjPtrTokens);
+      mem.memory.release();
+      mem.memoryPos.release();
+    }
+    const nPts = prompt.labels?.length ?? 0;
+    const f = cfg.flags;
+    const multimask =
+      f.multimaskOutputInSam && (isInit || f.multimaskOutputForTracking) && f.multimaskMinPtNum <= nPts && nPts <= f.multimaskMaxPtNum;
+    const heads = await this.parts.decode(pix, feats, prompt, multimask);
+    pix.release();
+    if (runMemEncoder) {
+      // Tracked slices have no points: the memory sees sigmoid(logits), not a binarized mask.
+      const binarizeMem = f.binarizeMaskFromPtsForMemEnc && nPts > 0;
+      const mem = this.parts.encodeMemory(feats.l2, heads.highResMasks, binarizeMem, heads.objectScoreLogit);
+      o.bank.store(slice, 'non_cond', mem, heads.objPtr);
+      mem.release();
+    }
+    return this.toFrameOut(heads, !runMemEncoder);
+  }
+
+  private async toFrameOut(heads: HeadsOutput, keepPending: boolean): Promise<FrameOut> {
+    const lowResHost = await this.gpu.read(heads.lowResMasks);
+    heads.lowResMasks.release();
+    if (keepPending) return { lowResHost, objectScoreLogit: heads.objectScoreLogit, pending: { highRes: heads.highResMasks, objPtr: heads.objPtr } };
+    heads.highResMasks.release();
+    heads.objPtr.release();
+    return { lowResHost, objectScoreLogit: heads.objectScoreLogit };
+  }
+
+  /** Upstream `propagate_in_video_preflight`: encode the memories of prompted slices, consolidate. */
+  private preflight(): void {
+    if (this.objects.size === 0) throw new Error('propagate: no prompts were added; add points, a box or a mask first');
+    const f = this.parts.config.flags;
+    for (const o of this.objects.values()) {
+      for (const [key, temp] of [['non_cond', o.tempNonCond], ['cond', o.tempCond]] as const) {
+        for (const [slice, out] of temp) {
+          if (out.pending) {
+            const feats = this.scheduler.get(slice);
+            const mem = this.parts.encodeMemory(feats.l2, out.pending.highRes, f.binarizeMaskFromPtsForMemEnc, out.objectScoreLogit);
+            o.bank.store(slice, key, mem, out.pending.objPtr);
+            mem.release();
+            releasePending(out);
+          }
+          (key === 'cond' ? o.cond : o.nonCond).set(slice, out);
+          if (key === 'cond') o.nonCond.delete(slice);
+        }
+        temp.clear();
+      }
+      if (o.cond.size === 0) throw new Error(`propagate: object ${o.id} has no prompted slice; add points, a box or a mask first`);
+    }
+  }
+
+  /** Stops a running propagation after the slice in progress; finished slices are kept. */
+  cancel(): void {
+    this.cancelled = true;
+  }
+
+  /** Propagates the prompts through the volume, yielding each slice's masks as it is done. */
+  async *propagate(opts: PropagateOptions = {}): AsyncGenerator<SliceResult> {
+    this.cancelled = false;
+    this.preflight();
+    const n = this.source.numFrames;
+    const start = opts.from ?? Math.min(...[...this.objects.values()].flatMap((o) => [...o.cond.keys()]));
+    this.checkSlice(start);
+    const max = opts.maxSlices ?? n;
+    const direction = opts.direction ?? 'forward';
+    const passes: boolean[] = direction === 'forward' ? [false] : direction === 'backward' ? [true] : [false, true];
+    for (const [p, reverse] of passes.entries()) {
+      if (p > 0 && (this.opts.independentPasses ?? true)) this.forgetTracking();
+      let order: number[] = [];
+      if (reverse) {
+        const end = Math.max(start - max, 0);
+        if (start > 0) for (let t = start; t >= end; t--) order.push(t);
+      } else {
+        const end = Math.min(start + max, n - 1);
+        for (let t = start; t <= end; t++) order.push(t);
+      }
+      // 'both' yields the start slice once.
+      if (p > 0) order = order.slice(1);
+      for (let i = 0; i < order.length; i++) {
+        if (this.cancelled) return;
+        const t = order[i];
+        const upcoming = order.slice(i + 1);
+        for (const o of this.objects.values()) {
+          const condOut = o.cond.get(t);
+          if (!condOut) {
+            const out = await this.runSingleFrame(o, t, false, {}, reverse, true, upcoming);
+            o.nonCond.set(t, out);
+          }
+          o.tracked.set(t, { reverse });
+        }
+        yield this.sliceResult(t, opts.logits ?? false);
+      }
+    }
+  }
+
+  /** MedSAM2-style independent passes: drop every propagated output, keep the prompts. */
+  private forgetTracking(): void {
+    for (const o of this.objects.values()) {
+      o.nonCond.clear();
+      o.bank.clearNonCond();
+      for (const t of [...o.tracked.keys()]) if (!o.cond.has(t)) o.tracked.delete(t);
+    }
+  }
+
+  /** The current output of a slice for every object (empty mask where an object has none). */
+  sliceResult(slice: number, withLogits: boolean): SliceResult {
+    const { width: W, height: H } = this.source;
+    const objIds: number[] = [];
+    const logits: Float32Array[] = [];
+    const lowRes: Float32Array[] = [];
+    const scores: number[] = [];
+    for (const o of this.objects.values()) {
+      const out = o.tempCond.get(slice) ?? o.tempNonCond.get(slice) ?? o.cond.get(slice) ?? o.nonCond.get(slice);
+      objIds.push(o.id);
+      const lr = out?.lowResHost ?? new Float32Array(this.lowSide * this.lowSide).fill(-1024);
+      lowRes.push(lr);
+      scores.push(out?.objectScoreLogit ?? -Infinity);
+      logits.push(bilinearResize(lr, this.lowSide, this.lowSide, H, W));
+    }
+    if (this.opts.nonOverlapMasks) applyNonOverlap(logits);
+    return { slice, objIds, masks: logits.map(binarize), logits: withLogits ? logits : undefined, lowRes, objectScores: scores };
+  }
+
+  /** Forgets every prompt and output (upstream reset_state). */
+  reset(): void {
+    for (const o of this.objects.values()) {
+      o.bank.release();
+      for (const m of o.masks.values()) m.release();
+      for (const f of [...o.tempCond.values(), ...o.tempNonCond.values()]) releasePending(f);
+    }
+    this.objects.clear();
+    this.scheduler.clear();
+  }
+
+  dispose(): void {
+    this.reset();
+  }
+}
+
+function releasePending(f: FrameOut): void {
+  if (!f.pending) return;
+  f.pending.highRes.release();
+  f.pending.objPtr.release();
+  f.pending = undefined;
+}
+
+/**
+ * A slice-resolution binary mask → the model's S×S mask input: resized with an antialiased
+ * bilinear filter and thresholded at 0.5 when the size differs (upstream add_new_mask).
+ */
+export function resizeMaskToModel(mask: Uint8Array, h: number, w: number, S: number): Float32Array {
+  if (h === S && w === S) return Float32Array.from(mask, (v) => (v ? 1 : 0));
+  const src = Float32Array.from(mask, (v) => (v ? 1 : 0));
+  const out = antialiasResize(src, h, w, S, S);
+  for (let i = 0; i < out.length; i++) out[i] = out[i] >= 0.5 ? 1 : 0;
+  return out;
+}
+
+/** Separable triangle-filter resize (PyTorch bilinear with antialias=True), host side. */
+function antialiasResize(src: Float32Array, inH: number, inW: number, outH: number, outW: number): Float32Array {
+  const weights = (inSize: number, outSize: number) => {
+    const scale = inSize / outSize;
+    const support = scale > 1 ? scale : 1;
+    const rows: Array<{ start: number; w: number[] }> = [];
+    for (let i = 0; i < outSize; i++) {
+      const center = scale * (i + 0.5);
+      const start = Math.max(Math.floor(center - support + 0.5), 0);
+      const end = Math.min(Math.floor(center + support + 0.5), inSize);
+      const w: number[] = [];
+      let total = 0;
+      const inv = scale > 1 ? 1 / scale : 1;
+      for (let j = start; j < end; j++) {
+        const v = Math.max(0, 1 - Math.abs((j - center + 0.5) * inv));
+        w.push(v);
+        total += v;
+      }
+      rows.push({ start, w: w.map((v) => (total > 0 ? v / total : 0)) });
+    }
+    return rows;
+  };
+  const wx = weights(inW, outW);
+  const wy = weights(inH, outH);
+  const tmp = new Float64Array(inH * outW);
+  for (let y = 0; y < inH; y++)
+    for (let x = 0; x < outW; x++) {
+      const { start, w } = wx[x];
+      let acc = 0;
+      for (let k = 0; k < w.length; k++) acc += w[k] * src[y * inW + start + k];
+      tmp[y * outW + x] = acc;
+    }
+  const out = new Float32Array(outH * outW);
+  for (let y = 0; y < outH; y++) {
+    const { start, w } = wy[y];
+    for (let x = 0; x < outW; x++) {
+      let acc = 0;
+      for (let k = 0; k < w.length; k++) acc += w[k] * tmp[(start + k) * outW + x];
+      out[y * outW + x] = acc;
+    }
+  }
+  return out;
+}
