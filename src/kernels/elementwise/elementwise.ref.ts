@@ -40,14 +40,15 @@ export const unaryRef: Record<UnaryOp, (v: number) => number> = {
   gelu: geluRef,
   relu: (v) => Math.max(v, 0),
   sigmoid: (v) => 1 / (1 + Math.exp(-v)),
+  step: (v) => (v > 0 ? 1 : 0),
   identity: (v) => v,
 };
 
-export function binaryRef(op: BinaryOp, a: Float32Array, b: Float32Array, alpha = 1, beta = 0): Float64Array {
+export function binaryRef(op: BinaryOp, a: Float32Array, b: Float32Array, alpha = 1, beta = 0, gamma = 1): Float64Array {
   const out = new Float64Array(a.length);
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
-    const y = b[i % b.length];
+    const y = gamma * b[i % b.length];
     const v = op === 'add' ? x + y : op === 'sub' ? x - y : x * y;
     out[i] = alpha * v + beta;
   }

@@ -1,0 +1,169 @@
+// Memory attention: conditions the current slice's features on the memory bank. Ports
+// sam2/modeling/memory_attention.py (MemoryAttention, MemoryAttentionLayer) and RoPEAttention of
+// sam2/modeling/sam/transformer.py. Pre-norm layers; self-attention and cross-attention use axial
+// RoPE instead of additive position encodings; the query-side sine PE enters once, scaled by 0.1.
+import { attention } from '../kernels/attention/attention.js';
+import { binary } from '../kernels/elementwise/elementwise.js';
+import { applyRope, ropeTable, type RopeTable } from '../kernels/rope/rope.js';
+import type { Gpu } from '../runtime/gpu.js';
+import type { GpuTensor } from '../runtime/tensor.js';
+import type { RopeAttentionSpec, Sam2Config } from './config.js';
+import { LayerNorm } from './layers/layer-norm.js';
+import { Linear } from './layers/linear.js';
+import { noProbe, type Probe } from './probe.js';
+import type { WeightScope } from './weights.js';
+
+const LN_EPS = 1e-5; // nn.LayerNorm default
+
+/** RoPEAttention: q/k/v projections, axial RoPE on q and k (minus excluded tail keys), SDPA, out_proj. */
+class RopeAttention {
+  readonly q: Linear;
+  readonly k: Linear;
+  readonly v: Linear;
+  readonly out: Linear;
+  readonly heads: number;
+  readonly internal: number;
+
+  constructor(
+    private readonly gpu: Gpu,
+    w: WeightScope,
+    readonly spec: RopeAttentionSpec,
+  ) {
+    this.q = new Linear(gpu, w.scope('q_proj'));
+    this.k = new Linear(gpu, w.scope('k_proj'));
+    this.v = new Linear(gpu, w.scope('v_proj'));
+    this.out = new Linear(gpu, w.scope('out_proj'));
+    this.heads = spec.numHeads;
+    this.internal = this.q.outDim;
+  }
+
+  /**
+   * q_in [Nq, C]; k_in, v_in [Nk, Ckv]. The last `excludeTail` keys (object pointers) are not
+   * rotated; keys beyond Nq repeat the query grid's rotation (one spatial memory after another).
+   * Returns x + out_proj(attention) when `residual` is given.
+   */
+  forward(qIn: GpuTensor, kIn: GpuTensor, vIn: GpuTensor, table: RopeTable, excludeTail: number, residual: GpuTensor): GpuTensor {
+    const gpu = this.gpu;
+    const nq = qIn.shape[0];
+    const nk = kIn.shape[0];
+    const hd = this.internal / this.heads;
+    const q = this.q.forward(qIn);
+    const k = this.k.forward(kIn);
+    const v = this.v.forward(vIn);
+    applyRope(gpu, q, table, { heads: this.heads, repeat: false, excludeTail: 0 });
+    applyRope(gpu, k, table, { heads: this.heads, repeat: true, excludeTail });
+    const a = attention(gpu, q, k, v, { batch: 1, heads: this.heads, headDim: hd, nq, nk });
+    q.release();
+    k.release();
+    v.release();
+    const y = this.out.forward(a.reshape([nq, this.internal]), { residual });
+    a.release();
+    return y;
+  }
+}
+
+class MemoryAttentionLayer {
+  private readonly selfAttn: RopeAttention;
+  private readonly crossAttn: RopeAttention;
+  private readonly linear1: Linear;
+  private readonly linear2: Linear;
+  private readonly norm1: LayerNorm;
+  private readonly norm2: LayerNorm;
+  private readonly norm3: LayerNorm;
+
+  constructor(
+    private readonly gpu: Gpu,
+    w: WeightScope,
+    private readonly cfg: Sam2Config['memoryAttention'],
+  ) {
+    this.selfAttn = new RopeAttention(gpu, w.scope('self_attn'), cfg.selfAttention);
+    this.crossAttn = new RopeAttention(gpu, w.scope('cross_attn_image'), cfg.crossAttention);
+    this.linear1 = new Linear(gpu, w.scope('linear1'));
+    this.linear2 = new Linear(gpu, w.scope('linear2'));
+    this.norm1 = new LayerNorm(gpu, w.scope('norm1'), LN_EPS);
+    this.norm2 = new LayerNorm(gpu, w.scope('norm2'), LN_EPS);
+    this.norm3 = new LayerNorm(gpu, w.scope('norm3'), LN_EPS);
+    if (cfg.posEncAtAttn || cfg.posEncAtCrossAttnQueries) {
+      throw new Error('memory attention: position encodings at self-attention or cross-attention queries are not supported (no SAM 2 config uses them)');
+    }
+    if (cfg.activation !== 'relu') throw new Error(`memory attention: activation ${cfg.activation} is not supported (SAM 2 uses relu)`);
+  }
+
+  /** x [Nq, C] → [Nq, C]; x is released. */
+  forward(x: GpuTensor, memory: GpuTensor, memoryKeys: GpuTensor, table: RopeTable, numObjPtrTokens: number): GpuTensor {
+    // Self-attention: q = k = v = LN1(x), RoPE on q and k.
+    const h1 = this.norm1.forward(x);
+    const x1 = this.selfAttn.forward(h1, h1, h1, table, 0, x);
+    h1.release();
+    x.release();
+    // Cross-attention to the memory: q = LN2(x), k = memory + memory_pos, v = memory.
+    const h2 = this.norm2.forward(x1);
+    const x2 = this.crossAttn.forward(h2, memoryKeys, memory, table, numObjPtrTokens, x1);
+    h2.release();
+    x1.release();
+    // Feed-forward: x + linear2(relu(linear1(LN3(x)))).
+    const h3 = this.norm3.forward(x2);
+    const f = this.linear1.forward(h3, { act: 'relu' });
+    h3.release();
+    const x3 = this.linear2.forward(f, { residual: x2 });
+    f.release();
+    x2.release();
+    return x3;
+  }
+}
+
+export class MemoryAttention {
+  private readonly layers: MemoryAttentionLayer[];
+  private readonly norm: LayerNorm;
+  private readonly tables = new Map<number, RopeTable>();
+
+  constructor(
+    private readonly gpu: Gpu,
+    root: WeightScope,
+    private readonly cfg: Sam2Config,
+  ) {
+    const w = root.scope('memory_attention');
+    const ma = cfg.memoryAttention;
+    this.layers = Array.from({ length: ma.numLayers }, (_, i) => new MemoryAttentionLayer(gpu, w.scope(`layers.${i}`), ma));
+    this.norm = new LayerNorm(gpu, w.scope('norm'), LN_EPS);
+  }
+
+  /** The axial RoPE table of a square grid of `tokens` (upstream assumes w = h = sqrt(tokens)). */
+  private table(tokens: number): RopeTable {
+    let t = this.tables.get(tokens);
+    if (!t) {
+      const side = Math.round(Math.sqrt(tokens));
+      if (side * side !== tokens) throw new Error(`memory attention: ${tokens} query tokens are not a square grid`);
+      const sa = this.cfg.memoryAttention.selfAttention;
+      const headDim = (sa.embeddingDim / sa.downsampleRate) / sa.numHeads;
+      t = ropeTable(this.gpu, { headDim, endX: side, endY: side, theta: sa.ropeTheta });
+      this.tables.set(tokens, t);
+    }
+    return t;
+  }
+
+  /**
+   * curr [Nq, C] (the slice's neck feature), currPos [Nq, C] (its sine PE), memory / memoryPos
+   * [M, memDim] with `numObjPtrTokens` pointer tokens at the end → pix_feat_with_mem [Nq, C].
+   */
+  forward(curr: GpuTensor, currPos: GpuTensor, memory: GpuTensor, memoryPos: GpuTensor, numObjPtrTokens: number, probe: Probe = noProbe): GpuTensor {
+    const gpu = this.gpu;
+    const nq = curr.size / curr.shape[curr.shape.length - 1];
+    const C = this.cfg.memoryAttention.dModel;
+    const table = this.table(nq);
+    // Input: curr + 0.1 · curr_pos (pos_enc_at_input).
+    let x = this.cfg.memoryAttention.posEncAtInput
+      ? binary(gpu, 'add', curr.reshape([nq, C]), currPos.reshape([nq, C]), undefined, 1, 0, 0.1)
+      : gpu.clone(curr.reshape([nq, C]));
+    // Keys see memory + memory_pos (pos_enc_at_cross_attn_keys); values see the memory alone.
+    const keys = this.cfg.memoryAttention.posEncAtCrossAttnKeys ? binary(gpu, 'add', memory, memoryPos) : memory;
+    this.layers.forEach((layer, i) => {
+      x = layer.forward(x, memory, keys, table, numObjPtrTokens);
+      probe(`layer${i}`, x, 'tokens');
+    });
+    if (keys !== memory) keys.release();
+    const out = this.norm.forward(x);
+    x.release();
+    return out;
+  }
+}

@@ -1,0 +1,166 @@
+// Memory encoder: turns a slice's raw backbone feature and its predicted mask into the memory that
+// later slices attend to. Ports sam2/modeling/memory_encoder.py (MaskDownSampler, CXBlock, Fuser,
+// MemoryEncoder) and the mask preparation of SAM2Base._encode_new_memory (sam2/modeling/sam2_base.py).
+import { binary, unary } from '../kernels/elementwise/elementwise.js';
+import { conv2d } from '../kernels/conv/conv.js';
+import { linear } from '../kernels/matmul/matmul.js';
+import type { Gpu } from '../runtime/gpu.js';
+import type { GpuTensor } from '../runtime/tensor.js';
+import type { Sam2Config } from './config.js';
+import { LayerNorm } from './layers/layer-norm.js';
+import { Linear } from './layers/linear.js';
+import { noProbe, type Probe } from './probe.js';
+import type { WeightScope } from './weights.js';
+
+const LN2D_EPS = 1e-6;
+
+interface DownsampleStage {
+  weight: GpuTensor;
+  bias: GpuTensor;
+  norm: LayerNorm;
+}
+
+/** ConvNeXt block: depthwise 7×7 → LayerNorm2d → Linear 4× → GELU → Linear → ·gamma → residual. */
+class CXBlock {
+  private readonly dwWeight: GpuTensor;
+  private readonly dwBias: GpuTensor;
+  private readonly norm: LayerNorm;
+  private readonly pw1: Linear;
+  private readonly pw2Scaled: { weight: GpuTensor; bias: GpuTensor };
+  private readonly kernel: number;
+  private readonly padding: number;
+
+  constructor(private readonly gpu: Gpu, w: WeightScope, kernel: number, padding: number) {
+    this.kernel = kernel;
+    this.padding = padding;
+    this.dwWeight = w.tensor('dwconv.weight');
+    this.dwBias = w.tensor('dwconv.bias');
+    this.norm = new LayerNorm(gpu, w.scope('norm'), LN2D_EPS);
+    this.pw1 = new Linear(gpu, w.scope('pwconv1'));
+    // Layer scale folded into pwconv2: gamma·(W·y + b) = (gamma⊙W)·y + gamma⊙b.
+    const [out, inn] = w.shape('pwconv2.weight');
+    const gamma = w.has('gamma') ? w.host('gamma') : new Float32Array(out).fill(1);
+    this.pw2Scaled = {
+      weight: w.derived('pwconv2.weight*gamma', () => {
+        const W = w.host('pwconv2.weight');
+        const data = new Float32Array(W.length);
+        for (let o = 0; o < out; o++) for (let i = 0; i < inn; i++) data[o * inn + i] = Math.fround(gamma[o] * W[o * inn + i]);
+        return { data, shape: [out, inn] };
+      }),
+      bias: w.derived('pwconv2.bias*gamma', () => {
+        const b = w.host('pwconv2.bias');
+        return { data: Float32Array.from(b, (v, o) => Math.fround(gamma[o] * v)), shape: [out] };
+      }),
+    };
+  }
+
+  /** x [F, F, C] → [F, F, C] (x is not modified). */
+  forward(x: GpuTensor): GpuTensor {
+    const c = x.shape[2];
+    // Depthwise conv, groups = C.
+    const dw = conv2d(this.gpu, x, this.dwWeight, this.dwBias, { padding: this.padding, groups: c });
+    const n = this.norm.forward(dw); // [HW, C]
+    dw.release();
+    const h = this.pw1.forward(n, { act: 'gelu' }); // [HW, 4C]
+    n.release();
+    const hw = x.size / c;
+    const y = this.gpu.empty(x.shape, x.dtype, 'cxblock');
+    // residual: x + gamma·pwconv2(h)
+    linear(this.gpu, h, this.pw2Scaled.weight, this.pw2Scaled.bias, { act: 'none', residual: x.reshape([hw, c]) }, y.reshape([hw, c]));
+    h.release();
+    return y;
+  }
+}
+
+export interface MemoryEncoderInputs {
+  /** The raw neck feature of the slice (never the memory-conditioned one), [F, F, C]. */
+  pixFeat: GpuTensor;
+  /** Mask logits at model resolution [S, S] (after object-score gating). */
+  highResMasks: GpuTensor;
+  /** Prompted slices binarize the mask (logit > 0); tracked slices use sigmoid(logit). */
+  binarize: boolean;
+  /** ≤ 0 means the object is absent: `no_obj_embed_spatial` is added to the memory. */
+  objectScoreLogit: number;
+}
+
+export class MemoryEncoder {
+  private readonly downsample: DownsampleStage[] = [];
+  private readonly downsampleOut: Linear;
+  private readonly pixFeatProj: Linear;
+  private readonly fuser: CXBlock[];
+  private readonly outProj: Linear | null;
+  private readonly noObjEmbedSpatial: GpuTensor | null;
+  private readonly md: Sam2Config['memoryEncoder']['maskDownsampler'];
+
+  constructor(
+    private readonly gpu: Gpu,
+    root: WeightScope,
+    private readonly cfg: Sam2Config,
+  ) {
+    const w = root.scope('memory_encoder');
+    this.md = cfg.memoryEncoder.maskDownsampler;
+    const layers = cfg.maskDownsamplerNumLayers;
+    // nn.Sequential indices: conv 3i, LayerNorm2d 3i+1, GELU 3i+2; the final 1×1 conv is 3·layers.
+    for (let i = 0; i < layers; i++) {
+      this.downsample.push({
+        weight: w.tensor(`mask_downsampler.encoder.${3 * i}.weight`),
+        bias: w.tensor(`mask_downsampler.encoder.${3 * i}.bias`),
+        norm: new LayerNorm(gpu, w.scope(`mask_downsampler.encoder.${3 * i + 1}`), LN2D_EPS),
+      });
+    }
+    this.downsampleOut = new Linear(gpu, w.scope(`mask_downsampler.encoder.${3 * layers}`));
+    this.pixFeatProj = new Linear(gpu, w.scope('pix_feat_proj'));
+    const fz = cfg.memoryEncoder.fuser;
+    this.fuser = Array.from({ length: fz.numLayers }, (_, i) => new CXBlock(gpu, w.scope(`fuser.layers.${i}`), fz.kernelSize, fz.padding));
+    this.outProj = cfg.memoryEncoderHasOutProj ? new Linear(gpu, w.scope('out_proj')) : null;
+    this.noObjEmbedSpatial = cfg.flags.noObjEmbedSpatial ? root.tensor('no_obj_embed_spatial').reshape([cfg.memDim]) : null;
+  }
+
+  /** → maskmem_features [F*F, memDim] in f32 (the bank rounds it to bf16 when storing). */
+  forward(inp: MemoryEncoderInputs, probe: Probe = noProbe): GpuTensor {
+    const { gpu, cfg } = this;
+    const S = cfg.imageSize;
+    const F = cfg.imageEmbeddingSize;
+    // Mask for memory: (logit > 0) or sigmoid(logit), then ·20 − 10 (sigmoid scale / bias for mem enc).
+    const mask = unary(gpu, inp.binarize ? 'step' : 'sigmoid', inp.highResMasks.reshape([S, S, 1]), undefined, 1, 0, {
+      postScale: cfg.flags.sigmoidScaleForMemEnc,
+      postBias: cfg.flags.sigmoidBiasForMemEnc,
+    });
+    probe('mask_for_mem', mask, 'hwc');
+    // MaskDownSampler: [conv k3 s2 → LN2d → GELU] × L, then a 1×1 conv.  [S,S,1] → [F,F,C]
+    let x = mask;
+    for (const st of this.downsample) {
+      const c = conv2d(gpu, x, st.weight, st.bias, { stride: this.md.stride, padding: this.md.padding });
+      x.release();
+      const n = st.norm.forward(c);
+      const g = unary(gpu, 'gelu', n);
+      n.release();
+      x = g.reshape(c.shape);
+      c.release();
+    }
+    const hwc = x.shape[x.shape.length - 1];
+    const down = this.downsampleOut.forward(x.reshape([F * F, hwc])); // [HW, C]
+    x.release();
+    probe('mask_downsampler', down.reshape([F, F, down.shape[1]]), 'hwc');
+    // pix_feat_proj(feat) + downsampled mask
+    const C = inp.pixFeat.shape[inp.pixFeat.shape.length - 1];
+    let fused = this.pixFeatProj.forward(inp.pixFeat.reshape([F * F, C]), { residual: down }).reshape([F, F, C]);
+    down.release();
+    probe('pix_feat_proj', fused, 'hwc');
+    for (const block of this.fuser) {
+      const y = block.forward(fused);
+      fused.release();
+      fused = y;
+    }
+    probe('fuser', fused, 'hwc');
+    let out = this.outProj ? this.outProj.forward(fused.reshape([F * F, C])) : fused.reshape([F * F, C]);
+    if (this.outProj) fused.release();
+    if (this.noObjEmbedSpatial && !(inp.objectScoreLogit > 0)) {
+      const withEmbed = binary(gpu, 'add', out, this.noObjEmbedSpatial);
+      out.release();
+      out = withEmbed;
+    }
+    probe('maskmem_features', out.reshape([F, F, cfg.memDim]), 'hwc');
+    return out;
+  }
+}
