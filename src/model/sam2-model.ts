@@ -1,0 +1,145 @@
+// SAM 2 on the GPU: loads a safetensors checkpoint (official state_dict names), checks it against
+// the configuration, and wires the modules — image encoder, memory attention, SAM heads, memory
+// encoder — into the per-slice steps the video predictor drives (Sam2Parts).
+//
+//   const model = await Sam2Model.load(gpu, bytes);          // config from the file's metadata
+//   const feats = model.encodeImage(model.preprocess(slice)); // stays on the GPU
+//   const out = await model.decode(model.addNoMemEmbed(feats.l2), feats, { points, labels }, true);
+import { binary, unary } from '../kernels/elementwise/elementwise.js';
+import { conv2d } from '../kernels/conv/conv.js';
+import { resize } from '../kernels/resize/resize.js';
+import { parseSafetensors, SafetensorsFile } from '../io/safetensors.js';
+import type { Gpu } from '../runtime/gpu.js';
+import type { GpuTensor } from '../runtime/tensor.js';
+import { configFromMetadata, type Sam2Config } from './config.js';
+import { ImageEncoder } from './image-encoder.js';
+import { MemoryAttention } from './memory-attention.js';
+import { MemoryEncoder } from './memory-encoder.js';
+import { ImagePreprocessor, type SliceImage } from './preprocess.js';
+import { noProbe, type Probe } from './probe.js';
+import { SamHeads } from './sam-heads.js';
+import type { HeadsOutput, ImageFeatures, PromptInput, Sam2Parts } from './sam2-parts.js';
+import { sinePositionEncoding } from './sine-2d.js';
+import { stateDictSpec } from './state-dict-spec.js';
+import { validateCheckpoint, WeightStore, type WeightScope } from './weights.js';
+
+export class Sam2Model implements Sam2Parts {
+  readonly weights: WeightStore;
+  readonly root: WeightScope;
+  readonly imageEncoder: ImageEncoder;
+  readonly heads: SamHeads;
+  readonly memoryAttention: MemoryAttention;
+  readonly memoryEncoder: MemoryEncoder;
+  readonly preprocessor: ImagePreprocessor;
+  readonly maskmemPos: GpuTensor;
+  private readonly noMemEmbed: GpuTensor;
+  private readonly noObjPtr: GpuTensor;
+  private readonly F: number;
+
+  private constructor(
+    readonly gpu: Gpu,
+    file: SafetensorsFile,
+    readonly config: Sam2Config,
+  ) {
+    validateCheckpoint(file, stateDictSpec(config), `checkpoint (${config.arch} @ ${config.imageSize} px)`);
+    this.weights = new WeightStore(gpu, file);
+    this.root = this.weights.scope('');
+    this.F = config.imageEmbeddingSize;
+    this.imageEncoder = new ImageEncoder(gpu, this.root, config);
+    this.heads = new SamHeads(gpu, this.root, config);
+    this.memoryAttention = new MemoryAttention(gpu, this.root, config);
+    this.memoryEncoder = new MemoryEncoder(gpu, this.root, config);
+    this.preprocessor = new ImagePreprocessor(gpu, config.imageSize);
+    const pe = sinePositionEncoding(this.F, this.F, config.memoryEncoder.positionEncoding);
+    this.maskmemPos = gpu.upload(pe, [this.F * this.F, config.memDim], 'f32', 'maskmem_pos_enc');
+    this.noMemEmbed = this.root.tensor('no_mem_embed').reshape([config.hiddenDim]);
+    this.noObjPtr = this.root.tensor('no_obj_ptr').reshape([config.hiddenDim]);
+  }
+
+  /**
+   * Loads a checkpoint. The configuration comes from `config`, else from the file's metadata
+   * (written by `sam2-webgpu convert` / `synth`); a missing, unexpected or misshapen tensor is an
+   * error naming it.
+   */
+  static async load(gpu: Gpu, weights: Uint8Array | SafetensorsFile, config?: Sam2Config): Promise<Sam2Model> {
+    const file = weights instanceof SafetensorsFile ? weights : parseSafetensors(weights);
+    const cfg = config ?? configFromMetadata(file.metadata);
+    if (!cfg) {
+      throw new Error(
+        'the checkpoint carries no SAM 2 configuration in its metadata: convert it with `sam2-webgpu convert` ' +
+          'or pass a config (makeConfig("sam2.1_hiera_t", { imageSize }))',
+      );
+    }
+    const model = new Sam2Model(gpu, file, cfg);
+    await gpu.sync();
+    return model;
+  }
+
+  /** A uint8 slice of any size → the model input [S, S, 3]. */
+  preprocess(slice: SliceImage): GpuTensor {
+    return this.preprocessor.run(slice);
+  }
+
+  encodeImage(image: GpuTensor, probe: Probe = noProbe): ImageFeatures {
+    return this.imageEncoder.encode(image, probe);
+  }
+
+  addNoMemEmbed(l2: GpuTensor): GpuTensor {
+    return binary(this.gpu, 'add', l2, this.noMemEmbed);
+  }
+
+  attendMemory(l2: GpuTensor, memory: GpuTensor, memoryPos: GpuTensor, numObjPtrTokens: number): GpuTensor {
+    const { F } = this;
+    const C = this.config.hiddenDim;
+    const out = this.memoryAttention.forward(l2.reshape([F * F, C]), this.imageEncoder.posL2.reshape([F * F, C]), memory, memoryPos, numObjPtrTokens);
+    return out.reshape([F, F, C]);
+  }
+
+  async decode(pix: GpuTensor, feats: ImageFeatures, prompt: PromptInput, multimask: boolean): Promise<HeadsOutput> {
+    const o = await this.heads.forward(pix, { s0: feats.s0, s1: feats.s1 }, prompt, { multimask });
+    o.lowResMultimasks.release();
+    o.ious.release();
+    return { lowResMasks: o.lowResMasks, highResMasks: o.highResMasks, objPtr: o.objPtr, objectScoreLogit: o.objectScoreLogit, ious: o.iouScores };
+  }
+
+  /**
+   * Upstream `_use_mask_as_output`: the mask (0/1, [S, S]) becomes the output logits (·20 − 10,
+   * antialiased down to 4F × 4F); the pointer is decoded from the raw features with the
+   * `mask_downsample` of the mask as dense prompt; an empty mask means the object is absent.
+   */
+  async maskAsOutput(feats: ImageFeatures, mask: GpuTensor): Promise<HeadsOutput> {
+    const { gpu, config } = this;
+    const S = config.imageSize;
+    const low = config.lowResMaskSize;
+    const highRes = unary(gpu, 'identity', mask.reshape([S, S]), undefined, 20, -10);
+    const lowRes = resize(gpu, 'bilinear-aa', highRes.reshape([S, S, 1]), [low, low]).reshape([low, low]);
+    const maskHost = await gpu.read(mask);
+    const present = maskHost.some((v) => v > 0);
+    let objPtr: GpuTensor;
+    if (config.flags.useObjPtrsInEncoder) {
+      const md = conv2d(gpu, mask.reshape([S, S, 1]), this.root.tensor('mask_downsample.weight'), this.root.tensor('mask_downsample.bias'), { stride: 4 });
+      const o = await this.heads.forward(feats.l2, { s0: feats.s0, s1: feats.s1 }, { maskInput: md.reshape([low, low]) }, { multimask: false });
+      md.release();
+      objPtr = o.objPtr;
+      for (const t of [o.lowResMultimasks, o.ious, o.lowResMasks, o.highResMasks]) t.release();
+    } else {
+      objPtr = gpu.upload(new Float32Array(config.hiddenDim), [config.hiddenDim]);
+    }
+    if (!present && config.flags.predObjScores) {
+      objPtr.release();
+      objPtr = gpu.clone(this.noObjPtr);
+    }
+    return { lowResMasks: lowRes, highResMasks: highRes, objPtr, objectScoreLogit: present ? 10 : -10, ious: new Float32Array([1]) };
+  }
+
+  encodeMemory(l2: GpuTensor, highResMasks: GpuTensor, binarize: boolean, objectScoreLogit: number): GpuTensor {
+    return this.memoryEncoder.forward({ pixFeat: l2, highResMasks, binarize, objectScoreLogit });
+  }
+
+  release(): void {
+    this.imageEncoder.release();
+    this.preprocessor.release();
+    this.maskmemPos.release();
+    this.weights.release();
+  }
+}
