@@ -4,7 +4,8 @@
 // RoPE instead of additive position encodings; the query-side sine PE enters once, scaled by 0.1.
 import { attention } from '../kernels/attention/attention.js';
 import { binary } from '../kernels/elementwise/elementwise.js';
-import { applyRope, ropeTable, type RopeTable } from '../kernels/rope/rope.js';
+import { rope } from '../kernels/rope/rope.js';
+import type { RopeGrid } from '../kernels/rope/rope-table.js';
 import type { Gpu } from '../runtime/gpu.js';
 import type { GpuTensor } from '../runtime/tensor.js';
 import type { RopeAttentionSpec, Sam2Config } from './config.js';
@@ -42,7 +43,7 @@ class RopeAttention {
    * rotated; keys beyond Nq repeat the query grid's rotation (one spatial memory after another).
    * Returns x + out_proj(attention) when `residual` is given.
    */
-  forward(qIn: GpuTensor, kIn: GpuTensor, vIn: GpuTensor, table: RopeTable, excludeTail: number, residual: GpuTensor): GpuTensor {
+  forward(qIn: GpuTensor, kIn: GpuTensor, vIn: GpuTensor, grid: RopeGrid, excludeTail: number, residual: GpuTensor): GpuTensor {
     const gpu = this.gpu;
     const nq = qIn.shape[0];
     const nk = kIn.shape[0];
@@ -50,8 +51,8 @@ class RopeAttention {
     const q = this.q.forward(qIn);
     const k = this.k.forward(kIn);
     const v = this.v.forward(vIn);
-    applyRope(gpu, q, table, { heads: this.heads, repeat: false, excludeTail: 0 });
-    applyRope(gpu, k, table, { heads: this.heads, repeat: true, excludeTail });
+    rope(gpu, q, { ...grid, headDim: hd }, { tokens: nq, heads: this.heads });
+    rope(gpu, k, { ...grid, headDim: hd }, { tokens: nk, heads: this.heads, repeat: this.spec.ropeKRepeat || nk === nq, numExcludedTail: excludeTail });
     const a = attention(gpu, q, k, v, { batch: 1, heads: this.heads, headDim: hd, nq, nk });
     q.release();
     k.release();
@@ -90,15 +91,15 @@ class MemoryAttentionLayer {
   }
 
   /** x [Nq, C] → [Nq, C]; x is released. */
-  forward(x: GpuTensor, memory: GpuTensor, memoryKeys: GpuTensor, table: RopeTable, numObjPtrTokens: number): GpuTensor {
+  forward(x: GpuTensor, memory: GpuTensor, memoryKeys: GpuTensor, grid: RopeGrid, numObjPtrTokens: number): GpuTensor {
     // Self-attention: q = k = v = LN1(x), RoPE on q and k.
     const h1 = this.norm1.forward(x);
-    const x1 = this.selfAttn.forward(h1, h1, h1, table, 0, x);
+    const x1 = this.selfAttn.forward(h1, h1, h1, grid, 0, x);
     h1.release();
     x.release();
     // Cross-attention to the memory: q = LN2(x), k = memory + memory_pos, v = memory.
     const h2 = this.norm2.forward(x1);
-    const x2 = this.crossAttn.forward(h2, memoryKeys, memory, table, numObjPtrTokens, x1);
+    const x2 = this.crossAttn.forward(h2, memoryKeys, memory, grid, numObjPtrTokens, x1);
     h2.release();
     x1.release();
     // Feed-forward: x + linear2(relu(linear1(LN3(x)))).
@@ -115,7 +116,6 @@ class MemoryAttentionLayer {
 export class MemoryAttention {
   private readonly layers: MemoryAttentionLayer[];
   private readonly norm: LayerNorm;
-  private readonly tables = new Map<number, RopeTable>();
 
   constructor(
     private readonly gpu: Gpu,
@@ -128,18 +128,11 @@ export class MemoryAttention {
     this.norm = new LayerNorm(gpu, w.scope('norm'), LN_EPS);
   }
 
-  /** The axial RoPE table of a square grid of `tokens` (upstream assumes w = h = sqrt(tokens)). */
-  private table(tokens: number): RopeTable {
-    let t = this.tables.get(tokens);
-    if (!t) {
-      const side = Math.round(Math.sqrt(tokens));
-      if (side * side !== tokens) throw new Error(`memory attention: ${tokens} query tokens are not a square grid`);
-      const sa = this.cfg.memoryAttention.selfAttention;
-      const headDim = (sa.embeddingDim / sa.downsampleRate) / sa.numHeads;
-      t = ropeTable(this.gpu, { headDim, endX: side, endY: side, theta: sa.ropeTheta });
-      this.tables.set(tokens, t);
-    }
-    return t;
+  /** The RoPE grid of `tokens` queries: upstream assumes a square map (w = h = sqrt(tokens)). */
+  private grid(tokens: number): Omit<RopeGrid, 'headDim'> {
+    const side = Math.round(Math.sqrt(tokens));
+    if (side * side !== tokens) throw new Error(`memory attention: ${tokens} query tokens are not a square grid`);
+    return { endX: side, endY: side, theta: this.cfg.memoryAttention.selfAttention.ropeTheta };
   }
 
   /**
@@ -150,7 +143,7 @@ export class MemoryAttention {
     const gpu = this.gpu;
     const nq = curr.size / curr.shape[curr.shape.length - 1];
     const C = this.cfg.memoryAttention.dModel;
-    const table = this.table(nq);
+    const grid = this.grid(nq) as RopeGrid;
     // Input: curr + 0.1 · curr_pos (pos_enc_at_input).
     let x = this.cfg.memoryAttention.posEncAtInput
       ? binary(gpu, 'add', curr.reshape([nq, C]), currPos.reshape([nq, C]), undefined, 1, 0, 0.1)
@@ -158,7 +151,7 @@ export class MemoryAttention {
     // Keys see memory + memory_pos (pos_enc_at_cross_attn_keys); values see the memory alone.
     const keys = this.cfg.memoryAttention.posEncAtCrossAttnKeys ? binary(gpu, 'add', memory, memoryPos) : memory;
     this.layers.forEach((layer, i) => {
-      x = layer.forward(x, memory, keys, table, numObjPtrTokens);
+      x = layer.forward(x, memory, keys, grid, numObjPtrTokens);
       probe(`layer${i}`, x, 'tokens');
     });
     if (keys !== memory) keys.release();

@@ -11,7 +11,7 @@ import type { Gpu } from '../runtime/gpu.js';
 import type { GpuTensor } from '../runtime/tensor.js';
 import type { Sam2Config } from './config.js';
 import { selectMemories, type MemorySelection, type MemorySelectionConfig } from './memory-selection.js';
-import { sine1dF32 } from './sine-1d.js';
+import { sine1dF32, temporalPositionF32 } from '../kernels/position/position-f32.js';
 import type { WeightScope } from './weights.js';
 
 export interface AssembledMemory {
@@ -251,7 +251,7 @@ export class MemoryBank {
     if (!this.cfg.flags.addTposEncToObjPtrs) return out; // SAM 2.0: zeros
     const dim = this.cfg.flags.projTposEncInObjPtrs ? this.hidden : d;
     sel.pointers.forEach((p, i) => {
-      const pe = sine1dF32(Math.fround(p.tpos / sel.tDiffMax), dim);
+      const pe = sine1dF32([temporalPositionF32(p.tpos, sel.tDiffMax)], dim);
       if (!w || !b) {
         out.set(pe.subarray(0, d), i * d);
         return;

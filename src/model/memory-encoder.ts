@@ -144,9 +144,11 @@ export class MemoryEncoder {
     probe('mask_downsampler', down.reshape([F, F, down.shape[1]]), 'hwc');
     // pix_feat_proj(feat) + downsampled mask
     const C = inp.pixFeat.shape[inp.pixFeat.shape.length - 1];
-    let fused = this.pixFeatProj.forward(inp.pixFeat.reshape([F * F, C]), { residual: down }).reshape([F, F, C]);
+    const proj = this.pixFeatProj.forward(inp.pixFeat.reshape([F * F, C])); // [HW, C]
+    probe('pix_feat_proj', proj.reshape([F, F, C]), 'hwc');
+    let fused = binary(gpu, 'add', proj, down).reshape([F, F, C]);
+    proj.release();
     down.release();
-    probe('pix_feat_proj', fused, 'hwc');
     for (const block of this.fuser) {
       const y = block.forward(fused);
       fused.release();

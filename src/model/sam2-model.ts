@@ -19,7 +19,7 @@ import { ImagePreprocessor, type SliceImage } from './preprocess.js';
 import { noProbe, type Probe } from './probe.js';
 import { SamHeads } from './sam-heads.js';
 import type { HeadsOutput, ImageFeatures, PromptInput, Sam2Parts } from './sam2-parts.js';
-import { sinePositionEncoding } from './sine-2d.js';
+import { sinePositionEncodingF32 } from '../kernels/position/position-f32.js';
 import { stateDictSpec } from './state-dict-spec.js';
 import { validateCheckpoint, WeightStore, type WeightScope } from './weights.js';
 
@@ -50,7 +50,8 @@ export class Sam2Model implements Sam2Parts {
     this.memoryAttention = new MemoryAttention(gpu, this.root, config);
     this.memoryEncoder = new MemoryEncoder(gpu, this.root, config);
     this.preprocessor = new ImagePreprocessor(gpu, config.imageSize);
-    const pe = sinePositionEncoding(this.F, this.F, config.memoryEncoder.positionEncoding);
+    const pos = config.memoryEncoder.positionEncoding;
+    const pe = sinePositionEncodingF32(this.F, this.F, pos.numPosFeats, pos.temperature, pos.scale ?? 2 * Math.PI);
     this.maskmemPos = gpu.upload(pe, [this.F * this.F, config.memDim], 'f32', 'maskmem_pos_enc');
     this.noMemEmbed = this.root.tensor('no_mem_embed').reshape([config.hiddenDim]);
     this.noObjPtr = this.root.tensor('no_obj_ptr').reshape([config.hiddenDim]);

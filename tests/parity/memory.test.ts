@@ -7,7 +7,10 @@ import { bilinearResize } from '../../src/model/mask-postprocess.js';
 import { MemoryAttention } from '../../src/model/memory-attention.js';
 import { MemoryEncoder } from '../../src/model/memory-encoder.js';
 import type { Probe } from '../../src/model/probe.js';
-import { sinePositionEncoding } from '../../src/model/sine-2d.js';
+import { sinePositionEncodingF32 } from '../../src/kernels/position/position-f32.js';
+import type { SinePositionEncodingSpec } from '../../src/model/config.js';
+
+const sinePE = (h: number, w: number, p: SinePositionEncodingSpec) => sinePositionEncodingF32(h, w, p.numPosFeats, p.temperature, p.scale ?? 2 * Math.PI);
 import { WeightStore } from '../../src/model/weights.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import type { GpuTensor } from '../../src/runtime/tensor.js';
@@ -95,7 +98,7 @@ for (const ref of discoverFixtures('image')) {
     }
 
     it('memory sine position encoding → memenc.maskmem_pos_enc', () => {
-      const pe = sinePositionEncoding(F, F, config.memoryEncoder.positionEncoding);
+      const pe = sinePE(F, F, config.memoryEncoder.positionEncoding);
       compareToFixture(fx, 'memenc.maskmem_pos_enc', hwcToChw(pe, F, F, config.memDim), TOL.positional);
     });
 
@@ -105,7 +108,7 @@ for (const ref of discoverFixtures('image')) {
         const att = new MemoryAttention(gpu, weights.scope(''), config);
         const p = `memattn.${bank}`;
         const curr = fx.has(`${p}.curr`) ? fx.f32(`${p}.curr`) : chwToHwc(fx.f32('neck.fpn.2'), C, F, F);
-        const currPos = fx.has(`${p}.curr_pos`) ? fx.f32(`${p}.curr_pos`) : sinePositionEncoding(F, F, config.neck.positionEncoding);
+        const currPos = fx.has(`${p}.curr_pos`) ? fx.f32(`${p}.curr_pos`) : sinePE(F, F, config.neck.positionEncoding);
         const mem = fx.f32(`${p}.memory`);
         const M = mem.length / config.memDim;
         const nPtr = fx.i32(`${p}.num_obj_ptr_tokens`)[0];
