@@ -1,0 +1,219 @@
+// GEMM kernels (the engine's workhorse: every torch.nn.Linear, 1×1 conv in NHWC and batched product).
+//
+// out[bi, m, n] = alpha * act(Σ_k A[bi, m, k] · B[bi, k, n] + bias[n]) + residual[bi, m, n]
+//
+// Strategy "regblock": each invocation computes a 16-row × 8-column output block held in eight 4×4
+// f32 accumulator matrices; no shared memory and no barriers (both are slow on CPU WebGPU adapters).
+// The lanes of a workgroup split the columns while all of them share the same 16 rows, so the A
+// loads have workgroup-uniform addresses (a software rasterizer turns those into one scalar load +
+// broadcast) and only the B loads differ per lane. Loads are clamped to the last row/column instead
+// of branching, so the K loop has no bounds checks; stores are guarded.
+//
+// Three sources share the epilogue:
+//  - vec4 with B as [N, K] ("nk": PyTorch Linear weights, matmul with transB), needs K % 4 == 0;
+//  - vec4 with B as [K, N] ("kn": plain matmul), needs K % 4 == 0 and N % 4 == 0;
+//  - scalar with B addressed through (stride_n, stride_k), any K and N.
+// `load_b_tile` is the weight-load seam: an int8/int4 weight-only variant replaces only it (and the
+// `b` binding's type); an f16 variant only changes `T` (accumulation stays f32).
+import { ERF_GELU, header } from '../wgsl.js';
+import type { DType } from '../../runtime/tensor.js';
+
+/** Output rows per invocation (and per workgroup: the lanes share the rows). Must match the WGSL below. */
+export const GEMM_TILE_M = 16;
+/** Output columns per invocation. Must match the WGSL below. */
+export const GEMM_TILE_N = 8;
+
+export type Activation = 'none' | 'relu' | 'gelu';
+/** Activation selector passed as the uniform `act` (a uniform branch in the epilogue, not a pipeline). */
+export const ACTIVATION_CODE: Record<Activation, number> = { none: 0, relu: 1, gelu: 2 };
+
+/** Layout of B in the vec4 kernels: [N, K] (x·Wᵀ) or [K, N] (a·b). */
+export type BLayout = 'nk' | 'kn';
+
+/** Residual source: none, the `residual` binding, or the output buffer itself (in-place `out += ...`). */
+export const RESIDUAL_MODE = { none: 0, binding: 1, inPlace: 2 } as const;
+
+const PARAMS = /* wgsl */ `
+struct Params {
+  m: u32, n: u32, k: u32, batch: u32,
+  row_blocks: u32, a_batch: u32, b_batch: u32, out_batch: u32,
+  b_stride_n: u32, b_stride_k: u32, has_bias: u32, act: u32,
+  res_mode: u32, alpha: f32,
+}
+`;
+
+const BINDINGS_TAIL = /* wgsl */ `
+@group(0) @binding(2) var<storage, read> bias: array<T>;
+@group(0) @binding(3) var<storage, read> residual: array<T>;
+@group(0) @binding(4) var<storage, read_write> out: array<T>;
+@group(0) @binding(5) var<uniform> p: Params;
+override WG: u32 = 8;
+`;
+
+const EPILOGUE = /* wgsl */ `
+fn epilogue(v: f32, col: u32, idx: u32) -> f32 {
+  var y = v;
+  if (p.has_bias != 0u) { y += f32(bias[col]); }
+  if (p.act == 1u) { y = max(y, 0.0); } else if (p.act == 2u) { y = gelu_erf(y); }
+  y *= p.alpha;
+  if (p.res_mode == 1u) { y += f32(residual[idx]); } else if (p.res_mode == 2u) { y += f32(out[idx]); }
+  return y;
+}
+
+// Stores the 16×8 block held in 'tiles' (tile 2i + j covers rows row + 4i.., columns col + 4j..;
+// tile[r][c] is output (row + 4i + r, col + 4j + c)). One loop, so the epilogue is compiled once
+// rather than inlined for each of the 128 outputs (which made lavapipe's compile take a minute).
+fn store_block(tiles: ptr<function, array<mat4x4<f32>, 8>>, base: u32, row: u32, col: u32) {
+  for (var e = 0u; e < 128u; e++) {
+    let t = e / 16u;
+    let r = row + (t / 2u) * 4u + (e / 4u) % 4u;
+    let c = col + (t % 2u) * 4u + e % 4u;
+    if (r < p.m && c < p.n) {
+      let idx = base + r * p.n + c;
+      out[idx] = T(epilogue((*tiles)[t][(e / 4u) % 4u][e % 4u], c, idx));
+    }
+  }
+}
+`;
+
+// Block coordinates. Workgroups fold (batch × row blocks) over y and z; x covers the columns.
+const BLOCK_IDS = /* wgsl */ `
+  let g = wid.y + wid.z * nwg.y;
+  if (g >= p.batch * p.row_blocks) { return; }
+  let bi = g / p.row_blocks;
+  let row = (g % p.row_blocks) * 16u;
+  let col = (wid.x * WG + lid.x) * 8u;
+  if (col >= p.n) { return; }
+`;
+
+const ENTRY = /* wgsl */ `@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>)`;
+
+const STORE_BLOCK = /* wgsl */ `
+  var tiles = array<mat4x4<f32>, 8>(c00, c01, c10, c11, c20, c21, c30, c31);
+  store_block(&tiles, bi * p.out_batch, row, col);
+`;
+
+// Returns the 4(k) × 4(n) slice of B at k-quad kq and columns col..col+3 as a matrix whose column j
+// holds B[4kq + j, col..col+3], so `tile * a_col` accumulates four outputs of one row.
+const LOAD_B_TILE: Record<BLayout, string> = {
+  nk: /* wgsl */ `
+fn load_b_tile(base: u32, col: u32, kq: u32) -> mat4x4<f32> {
+  let last = p.n - 1u;
+  let kv = p.k / 4u;
+  return transpose(mat4x4<f32>(
+    vec4<f32>(b[base + min(col, last) * kv + kq]), vec4<f32>(b[base + min(col + 1u, last) * kv + kq]),
+    vec4<f32>(b[base + min(col + 2u, last) * kv + kq]), vec4<f32>(b[base + min(col + 3u, last) * kv + kq])));
+}`,
+  kn: /* wgsl */ `
+fn load_b_tile(base: u32, col: u32, kq: u32) -> mat4x4<f32> {
+  let nv = p.n / 4u;
+  let c = base + min(col / 4u, nv - 1u);
+  let k0 = kq * 4u * nv;
+  return mat4x4<f32>(vec4<f32>(b[c + k0]), vec4<f32>(b[c + k0 + nv]),
+                     vec4<f32>(b[c + k0 + 2u * nv]), vec4<f32>(b[c + k0 + 3u * nv]));
+}`,
+};
+
+/** vec4 kernel: A [batch, M, K] and B in `layout`, both read as vec4 along their contiguous axis. */
+export function gemmVec4Source(layout: BLayout, dtype: DType): string {
+  return /* wgsl */ `${header(dtype)}
+${PARAMS}
+@group(0) @binding(0) var<storage, read> a: array<vec4<T>>;
+@group(0) @binding(1) var<storage, read> b: array<vec4<T>>;
+${BINDINGS_TAIL}
+${ERF_GELU}
+${EPILOGUE}
+${LOAD_B_TILE[layout]}
+
+// Rows row..row+3 of A at k-quad kq; column r of the result is A[row + r, 4kq..4kq+3].
+fn load_a_rows(base: u32, row: u32, kq: u32) -> mat4x4<f32> {
+  let last = p.m - 1u;
+  let kv = p.k / 4u;
+  return mat4x4<f32>(
+    vec4<f32>(a[base + min(row, last) * kv + kq]), vec4<f32>(a[base + min(row + 1u, last) * kv + kq]),
+    vec4<f32>(a[base + min(row + 2u, last) * kv + kq]), vec4<f32>(a[base + min(row + 3u, last) * kv + kq]));
+}
+
+${ENTRY} {
+${BLOCK_IDS}
+  let a_base = bi * (p.a_batch / 4u);
+  let b_base = bi * (p.b_batch / 4u);
+  // c<i><j>: rows row + 4i .. +3, columns col + 4j .. +3; c[r][c] = out(row + 4i + r, col + 4j + c).
+  var c00 = mat4x4<f32>(); var c01 = mat4x4<f32>();
+  var c10 = mat4x4<f32>(); var c11 = mat4x4<f32>();
+  var c20 = mat4x4<f32>(); var c21 = mat4x4<f32>();
+  var c30 = mat4x4<f32>(); var c31 = mat4x4<f32>();
+  let kv = p.k / 4u;
+  for (var kq = 0u; kq < kv; kq++) {
+    let b0 = load_b_tile(b_base, col, kq);
+    let b1 = load_b_tile(b_base, col + 4u, kq);
+    let a0 = load_a_rows(a_base, row, kq);
+    c00 += b0 * a0; c01 += b1 * a0;
+    let a1 = load_a_rows(a_base, row + 4u, kq);
+    c10 += b0 * a1; c11 += b1 * a1;
+    let a2 = load_a_rows(a_base, row + 8u, kq);
+    c20 += b0 * a2; c21 += b1 * a2;
+    let a3 = load_a_rows(a_base, row + 12u, kq);
+    c30 += b0 * a3; c31 += b1 * a3;
+  }
+${STORE_BLOCK}
+}
+`;
+}
+
+/** Scalar kernel for any K and N: A [batch, M, K] row-major, B[k, n] at b_stride_k * k + b_stride_n * n. */
+export function gemmScalarSource(dtype: DType): string {
+  return /* wgsl */ `${header(dtype)}
+${PARAMS}
+@group(0) @binding(0) var<storage, read> a: array<T>;
+@group(0) @binding(1) var<storage, read> b: array<T>;
+${BINDINGS_TAIL}
+${ERF_GELU}
+${EPILOGUE}
+
+// B[k, col..col+3] (weight-load seam of the scalar path).
+fn load_b_row(base: u32, col: u32, k: u32) -> vec4<f32> {
+  let last = p.n - 1u;
+  let kb = base + k * p.b_stride_k;
+  return vec4<f32>(f32(b[kb + min(col, last) * p.b_stride_n]), f32(b[kb + min(col + 1u, last) * p.b_stride_n]),
+                   f32(b[kb + min(col + 2u, last) * p.b_stride_n]), f32(b[kb + min(col + 3u, last) * p.b_stride_n]));
+}
+
+// A[row..row+3, k].
+fn load_a_col(base: u32, row: u32, k: u32) -> vec4<f32> {
+  let last = p.m - 1u;
+  return vec4<f32>(f32(a[base + min(row, last) * p.k + k]), f32(a[base + min(row + 1u, last) * p.k + k]),
+                   f32(a[base + min(row + 2u, last) * p.k + k]), f32(a[base + min(row + 3u, last) * p.k + k]));
+}
+
+// Outer product with column r = bv * av[r] (same accumulator layout as the vec4 kernels).
+fn outer(bv: vec4<f32>, av: vec4<f32>) -> mat4x4<f32> {
+  return mat4x4<f32>(bv * av.x, bv * av.y, bv * av.z, bv * av.w);
+}
+
+${ENTRY} {
+${BLOCK_IDS}
+  let a_base = bi * p.a_batch;
+  let b_base = bi * p.b_batch;
+  var c00 = mat4x4<f32>(); var c01 = mat4x4<f32>();
+  var c10 = mat4x4<f32>(); var c11 = mat4x4<f32>();
+  var c20 = mat4x4<f32>(); var c21 = mat4x4<f32>();
+  var c30 = mat4x4<f32>(); var c31 = mat4x4<f32>();
+  for (var k = 0u; k < p.k; k++) {
+    let b0 = load_b_row(b_base, col, k);
+    let b1 = load_b_row(b_base, col + 4u, k);
+    let a0 = load_a_col(a_base, row, k);
+    c00 += outer(b0, a0); c01 += outer(b1, a0);
+    let a1 = load_a_col(a_base, row + 4u, k);
+    c10 += outer(b0, a1); c11 += outer(b1, a1);
+    let a2 = load_a_col(a_base, row + 8u, k);
+    c20 += outer(b0, a2); c21 += outer(b1, a2);
+    let a3 = load_a_col(a_base, row + 12u, k);
+    c30 += outer(b0, a3); c31 += outer(b1, a3);
+  }
+${STORE_BLOCK}
+}
+`;
+}
