@@ -2,6 +2,7 @@
 // is a prefix view (like candle's `vb.pp("...")`), so model files name weights exactly as the
 // upstream module attributes: `scope.tensor('attn.qkv.weight')`.
 import type { SafetensorsFile } from '../io/safetensors.js';
+import { readQuantMetadata, readWeightFloat32 } from '../weights/quant.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../runtime/tensor.js';
 
@@ -21,15 +22,15 @@ export class WeightError extends Error {
  */
 export function validateCheckpoint(file: SafetensorsFile, expected: readonly ExpectedTensor[], what = 'checkpoint'): void {
   const problems: string[] = [];
+  const quant = readQuantMetadata(file.metadata);
   const want = new Map(expected.map((e) => [e.key, e.shape]));
   for (const { key, shape } of expected) {
     if (!file.has(key)) {
       problems.push(`missing tensor ${key} ${shapeStr(shape)}`);
       continue;
     }
-    const got = file.info(key).shape;
-    const quantized = file.has(`${key}.__scale`);
-    if (!quantized && (got.length !== shape.length || got.some((d, i) => d !== shape[i]))) {
+    const got = quant?.tensors[key]?.shape ?? file.info(key).shape;
+    if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
       problems.push(`tensor ${key} has shape ${shapeStr(got)}, expected ${shapeStr(shape)}`);
     }
   }
@@ -46,25 +47,32 @@ export function validateCheckpoint(file: SafetensorsFile, expected: readonly Exp
 
 export class WeightStore {
   private readonly gpuTensors = new Map<string, GpuTensor>();
+  private readonly quant: ReturnType<typeof readQuantMetadata>;
 
   constructor(
     readonly gpu: Gpu,
     readonly file: SafetensorsFile,
-  ) {}
+  ) {
+    this.quant = readQuantMetadata(file.metadata);
+  }
 
   has(key: string): boolean {
     return this.file.has(key);
   }
 
+  /** Logical shape (a quantized weight's original shape, not its packed storage). */
   shape(key: string): number[] {
     if (!this.file.has(key)) throw new WeightError(`weights: missing tensor ${key}`);
-    return this.file.info(key).shape;
+    return this.quant?.tensors[key]?.shape.slice() ?? this.file.info(key).shape;
   }
 
-  /** Host copy as float32 (small tensors used on the CPU: embeddings, RFF matrix, PE tables). */
+  /**
+   * Host copy as float32: f16/bf16 are widened and int8/int4 weights dequantized here, so every
+   * stored precision runs on the f32 kernels (the kernels' own low-precision paths come later).
+   */
   host(key: string): Float32Array {
     if (!this.file.has(key)) throw new WeightError(`weights: missing tensor ${key}`);
-    return this.file.getFloat32(key);
+    return readWeightFloat32(this.file, key);
   }
 
   /** The tensor on the GPU (uploaded once, as f32), optionally checked against an expected shape. */
