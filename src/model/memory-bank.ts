@@ -146,6 +146,8 @@ export class MemoryBank {
       other.delete(frame);
       this.freeSlots.push(old);
     }
+    // Evict what no later query can reach before taking a slot, so the slab stops growing sooner.
+    if (kind === 'non_cond') this.evict(frame);
     let slot = own.get(frame);
     if (slot === undefined) {
       slot = this.takeSlot();
@@ -156,7 +158,6 @@ export class MemoryBank {
       .commandEncoder()
       .copyBufferToBuffer(objPtr.buffer, objPtr.offset, this.ptrStore.buffer, frame * this.hidden * 4, this.hidden * 4);
     this.ptrFrames.add(frame);
-    if (kind === 'non_cond') this.evict(frame);
   }
 
   /** Drops a conditioning frame (e.g. its prompts were cleared). */

@@ -19,8 +19,13 @@ export interface TensorOwner {
   releaseTensor(t: GpuTensor): void;
 }
 
+/** Release state shared by a tensor and its reshaped views (one storage, released once). */
+interface StorageState {
+  released: boolean;
+}
+
 export class GpuTensor {
-  private released = false;
+  private readonly state: StorageState;
 
   constructor(
     readonly buffer: GPUBuffer,
@@ -30,10 +35,12 @@ export class GpuTensor {
     readonly offset = 0,
     private readonly owner?: TensorOwner,
     readonly label = '',
+    state?: StorageState,
   ) {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new Error(`GpuTensor ${label}: invalid shape ${shapeStr(shape)}`);
     }
+    this.state = state ?? { released: false };
   }
 
   get size(): number {
@@ -45,21 +52,24 @@ export class GpuTensor {
   }
 
   get isReleased(): boolean {
-    return this.released;
+    return this.state.released;
   }
 
-  /** Same storage seen with another shape of equal element count (no copy). */
+  /**
+   * Same storage seen with another shape of equal element count (no copy). The view shares the
+   * storage's lifetime: releasing the view or the original releases the storage, once.
+   */
   reshape(shape: readonly number[]): GpuTensor {
     if (numel(shape) !== this.size) {
       throw new Error(`reshape ${this.label}: ${shapeStr(this.shape)} -> ${shapeStr(shape)} changes the element count`);
     }
-    return new GpuTensor(this.buffer, shape, this.dtype, this.offset, undefined, this.label);
+    return new GpuTensor(this.buffer, shape, this.dtype, this.offset, this.owner, this.label, this.state);
   }
 
-  /** Gives the storage back to its pool. Views (reshape) never release. */
+  /** Gives the storage back to its pool (no-op for tensors the pool does not own, e.g. weights' views). */
   release(): void {
-    if (this.released || !this.owner) return;
-    this.released = true;
+    if (this.state.released || !this.owner) return;
+    this.state.released = true;
     this.owner.releaseTensor(this);
   }
 }

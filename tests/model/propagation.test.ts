@@ -63,6 +63,7 @@ describe('Sam2Video on the micro model', () => {
       expect(r.slice).toBe(n);
       expect(r.masks[0].length).toBe(96 * 80);
       memory.push(gpu.memory.allocatedBytes);
+      if (process.env.SAM2_DEBUG_MEM && n > 0 && memory[n] !== memory[n - 1]) console.log(`slice ${n}: ${memory[n - 1]} -> ${memory[n]}`);
       created.push(gpu.memory.created);
       n++;
     }
