@@ -1,0 +1,106 @@
+// Launchers for the SAM-heads selection kernels (see mask-select.wgsl.ts).
+import type { Gpu } from '../../runtime/gpu.js';
+import { shapeStr, type GpuTensor } from '../../runtime/tensor.js';
+import { uniforms } from '../../runtime/uniforms.js';
+import { check, dispatch1d, type KernelProgram } from '../program.js';
+import { maskStatsSource, rangeCopySource } from './mask-select.wgsl.js';
+
+const WG = 256;
+
+export interface RangeCopyOptions {
+  /** First element read from `src` (elements, any alignment). Default 0. */
+  srcOffset?: number;
+  /** First element written in `dst`. Default 0. */
+  dstOffset?: number;
+  /** Elements to copy. Default: all of dst after dstOffset. */
+  count?: number;
+  /** Write this constant instead of copying (the official `torch.where(present, x, NO_OBJ_SCORE)`). */
+  fill?: number;
+}
+
+/** dst[dstOffset + i] = src[srcOffset + i] (or `fill`) for i < count. */
+export function rangeCopyProgram(src: GpuTensor, dst: GpuTensor, opts: RangeCopyOptions = {}): KernelProgram {
+  const name = `mask-select-copy-${src.dtype}`;
+  const srcOffset = opts.srcOffset ?? 0;
+  const dstOffset = opts.dstOffset ?? 0;
+  const count = opts.count ?? dst.size - dstOffset;
+  check(src.dtype === dst.dtype, name, `dtypes differ (${src.dtype} vs ${dst.dtype})`);
+  check(src.dtype === 'f32' || src.dtype === 'f16', name, `float tensors only, got ${src.dtype}`);
+  for (const [k, v] of [['srcOffset', srcOffset], ['dstOffset', dstOffset], ['count', count]] as const) {
+    check(Number.isInteger(v) && v >= 0, name, `${k} ${v} must be a non-negative integer`);
+  }
+  check(srcOffset + count <= src.size, name, `source range [${srcOffset}, ${srcOffset + count}) lies outside src ${shapeStr(src.shape)}`);
+  check(dstOffset + count <= dst.size, name, `destination range [${dstOffset}, ${dstOffset + count}) lies outside dst ${shapeStr(dst.shape)}`);
+  check(src.buffer !== dst.buffer, name, 'src and dst must be different buffers');
+  const fillOn = opts.fill !== undefined;
+  return {
+    name,
+    source: () => rangeCopySource(src.dtype),
+    constants: { WG },
+    bindings: [src, dst],
+    uniforms: uniforms([
+      ['u32', count], ['u32', srcOffset], ['u32', dstOffset], ['u32', fillOn ? 1 : 0],
+      ['f32', opts.fill ?? 0], ['u32', 0], ['u32', 0], ['u32', 0],
+    ]),
+    workgroups: dispatch1d(count, WG),
+    bytes: count * (fillOn ? 4 : 8),
+  };
+}
+
+/** Copies a range of `src` into `dst` (see RangeCopyOptions). */
+export function copyRange(gpu: Gpu, src: GpuTensor, dst: GpuTensor, opts: RangeCopyOptions = {}): GpuTensor {
+  gpu.run(rangeCopyProgram(src, dst, opts));
+  return dst;
+}
+
+/** A new tensor of `shape` holding src[srcOffset ..] (or the constant `fill`). */
+export function sliceCopy(gpu: Gpu, src: GpuTensor, shape: readonly number[], srcOffset = 0, fill?: number): GpuTensor {
+  const o = gpu.empty(shape, src.dtype, 'slice');
+  gpu.run(rangeCopyProgram(src, o, { srcOffset, fill }));
+  return o;
+}
+
+export interface MaskStatsArgs {
+  /** The map to count over (e.g. the stacked mask logits) and the range of it to use. */
+  map: GpuTensor;
+  mapOffset: number;
+  /** Elements to count over; 0 = no counts (both come back 0). */
+  mapCount: number;
+  /** Thresholds: counts of `map > hi` and `map > lo` (strict, as torch's `>`). */
+  hi: number;
+  lo: number;
+  /** Small vectors whose values ride along in the packet (e.g. IoUs, object score). */
+  a: GpuTensor;
+  b: GpuTensor;
+}
+
+/** out (u32) = [#(map > hi), #(map > lo), bits(a)…, bits(b)…]; out.size ≥ 2 + |a| + |b|. */
+export function maskStatsProgram(args: MaskStatsArgs, out: GpuTensor): KernelProgram {
+  const { map, mapOffset, mapCount, a, b } = args;
+  const name = `mask-select-stats-${map.dtype}`;
+  check(a.dtype === map.dtype && b.dtype === map.dtype, name, 'map, a and b must share one float dtype');
+  check(out.dtype === 'u32', name, `out must be u32, got ${out.dtype}`);
+  check(Number.isInteger(mapOffset) && Number.isInteger(mapCount) && mapOffset >= 0 && mapCount >= 0, name, 'map range must be non-negative integers');
+  check(mapOffset + mapCount <= map.size, name, `map range [${mapOffset}, ${mapOffset + mapCount}) lies outside ${shapeStr(map.shape)}`);
+  check(out.size >= 2 + a.size + b.size, name, `out holds ${out.size} words, needs ${2 + a.size + b.size}`);
+  check(Number.isFinite(args.hi) && Number.isFinite(args.lo), name, 'thresholds must be finite');
+  return {
+    name,
+    source: () => maskStatsSource(map.dtype),
+    constants: { WG },
+    bindings: [map, a, b, out],
+    uniforms: uniforms([
+      ['u32', mapOffset], ['u32', mapCount], ['u32', a.size], ['u32', b.size],
+      ['f32', args.hi], ['f32', args.lo], ['u32', 0], ['u32', 0],
+    ]),
+    workgroups: [1, 1, 1],
+    flops: 2 * mapCount,
+    bytes: 4 * (mapCount + 2 * (a.size + b.size) + 2),
+  };
+}
+
+export function maskStats(gpu: Gpu, args: MaskStatsArgs, out?: GpuTensor): GpuTensor {
+  const o = out ?? gpu.empty([2 + args.a.size + args.b.size], 'u32', 'mask-stats');
+  gpu.run(maskStatsProgram(args, o));
+  return o;
+}

@@ -1,0 +1,53 @@
+// y = x·Wᵀ + b over the last dim (torch.nn.Linear), optionally with a fused activation and a fused
+// residual add: y = act(x·Wᵀ + b) + residual. Also serves 1×1 convolutions in channels-last
+// layout (weights [out, in, 1, 1] are viewed as [out, in]).
+import { linear, type Activation as LinearActivation } from '../../kernels/matmul/matmul.js';
+import type { Gpu } from '../../runtime/gpu.js';
+import { shapeStr, type GpuTensor } from '../../runtime/tensor.js';
+import type { WeightScope } from '../weights.js';
+
+export type { LinearActivation };
+
+export interface LinearOptions {
+  act?: LinearActivation;
+  /** Added after the activation; same shape as the output. */
+  residual?: GpuTensor;
+}
+
+export class Linear {
+  readonly weight: GpuTensor; // [out, in]
+  readonly bias: GpuTensor | undefined; // [out]
+  readonly inDim: number;
+  readonly outDim: number;
+
+  /** Reads `weight` ([out, in] or a 1×1 conv [out, in, 1, 1]) and `bias` (if present) from `scope`. */
+  constructor(
+    private readonly gpu: Gpu,
+    readonly scope: WeightScope,
+    expect?: { inDim?: number; outDim?: number },
+  ) {
+    const shape = scope.shape('weight');
+    const is1x1 = shape.length === 4 && shape[2] === 1 && shape[3] === 1;
+    if (shape.length !== 2 && !is1x1) {
+      throw new Error(`Linear ${scope.key('weight')}: weight ${shapeStr(shape)} is neither [out, in] nor a 1×1 conv`);
+    }
+    [this.outDim, this.inDim] = shape;
+    if ((expect?.inDim !== undefined && expect.inDim !== this.inDim) || (expect?.outDim !== undefined && expect.outDim !== this.outDim)) {
+      throw new Error(`Linear ${scope.key('weight')}: weight ${shapeStr(shape)} does not map ${expect.inDim ?? '?'} → ${expect.outDim ?? '?'} channels`);
+    }
+    this.weight = scope.tensor('weight').reshape([this.outDim, this.inDim]);
+    this.bias = scope.has('bias') ? scope.tensor('bias', [this.outDim]) : undefined;
+  }
+
+  /**
+   * x [M, in] (any leading shape whose last dim is `in`) → [M, out]. Returns `out` itself when
+   * given (any shape of M·out elements), else a new [M, out] tensor.
+   */
+  forward(x: GpuTensor, opts: LinearOptions = {}, out?: GpuTensor): GpuTensor {
+    const k = x.shape[x.shape.length - 1];
+    if (k !== this.inDim) throw new Error(`Linear ${this.scope.prefix}: input ${shapeStr(x.shape)} has ${k} channels, expected ${this.inDim}`);
+    const m = x.size / k;
+    const y = linear(this.gpu, x.reshape([m, k]), this.weight, this.bias, { act: opts.act ?? 'none', residual: opts.residual?.reshape([m, this.outDim]) }, out?.reshape([m, this.outDim]));
+    return out ?? y;
+  }
+}

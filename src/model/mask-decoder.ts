@@ -1,0 +1,210 @@
+// Mask decoder: output tokens + prompt tokens ↔ image through the two-way transformer, then the
+// upscaling path with the high-res skips, the hypernetwork mask heads, the IoU head and the
+// object-score head. Upstream: sam2/modeling/sam/mask_decoder.py (MaskDecoder.predict_masks).
+// Output selection (multimask / stability) lives in sam-heads.ts.
+
+import { convTranspose2x2 } from '../kernels/conv/conv-transpose.js';
+import { binary, unary } from '../kernels/elementwise/elementwise.js';
+import { copyRange, sliceCopy } from '../kernels/mask-select/mask-select.js';
+import { linear } from '../kernels/matmul/matmul.js';
+import type { Gpu } from '../runtime/gpu.js';
+import { shapeStr, type GpuTensor } from '../runtime/tensor.js';
+import type { Sam2Config } from './config.js';
+import { LayerNorm } from './layers/layer-norm.js';
+import { Linear } from './layers/linear.js';
+import { Mlp } from './layers/mlp.js';
+import { noProbe, type Probe } from './probe.js';
+import type { PromptEmbeddings } from './prompt-encoder.js';
+import { TwoWayTransformer } from './two-way-transformer.js';
+import type { WeightScope } from './weights.js';
+
+/** A head on token rows, an MLP or (config-dependent) a single Linear: x [M, C] → `out`. */
+export type TokenHead = (x: GpuTensor, out: GpuTensor) => GpuTensor;
+
+export function mlpHead(mlp: Mlp): TokenHead {
+  return (x, out) => mlp.forward(x, undefined, out);
+}
+
+export function linearHead(lin: Linear): TokenHead {
+  return (x, out) => lin.forward(x, {}, out);
+}
+
+/** LayerNorm2d eps of the upscaling path. */
+const LN2D_EPS = 1e-6;
+/** Object score when the model has no object-score head (upstream: "assume the object is present"). */
+const DEFAULT_OBJECT_SCORE = 10.0;
+/** `MLP(transformer_dim, transformer_dim, transformer_dim // 8, 3)` per mask token. */
+const HYPERNETWORK_LAYERS = 3;
+/** `MLP(transformer_dim, transformer_dim, 1, 3)` when pred_obj_scores_mlp. */
+const OBJ_SCORE_MLP_LAYERS = 3;
+
+export interface HighResFeatures {
+  /** conv_s0 of neck level 0: [4F, 4F, C/8]. */
+  s0: GpuTensor;
+  /** conv_s1 of neck level 1: [2F, 2F, C/4]. */
+  s1: GpuTensor;
+}
+
+/** `predict_masks` outputs, before any selection or gating. */
+export interface MaskDecoderOutput {
+  /** All mask logits, channel-first [numMaskTokens, 4F, 4F] (mask 0 = the single-mask token). */
+  masks: GpuTensor;
+  /** IoU predictions [numMaskTokens] (after the sigmoid when `iou_prediction_use_sigmoid`). */
+  iou: GpuTensor;
+  /** Transformer outputs of the mask tokens [numMaskTokens, C]. */
+  maskTokens: GpuTensor;
+  /** Object-score logit [1]. */
+  objectScore: GpuTensor;
+}
+
+export class MaskDecoder {
+  readonly dim: number;
+  readonly numMaskTokens: number;
+  /** Index of the IoU token among the output tokens (1 with an object-score token first). */
+  private readonly iouTokenIndex: number;
+  private readonly outputTokens: Float32Array; // [s + 1 + numMaskTokens, C]
+  private readonly transformer: TwoWayTransformer;
+  private readonly hypernetworks: Mlp[];
+  private readonly iouHead: TokenHead;
+  private readonly objScoreHead: TokenHead | null;
+  private readonly upscaleNorm: LayerNorm;
+  private readonly useHighRes: boolean;
+
+  constructor(
+    private readonly gpu: Gpu,
+    private readonly w: WeightScope,
+    cfg: Sam2Config,
+  ) {
+    const c = cfg.hiddenDim;
+    this.dim = c;
+    const sh = cfg.samHeads;
+    this.numMaskTokens = sh.numMultimaskOutputs + 1;
+    const maskTokensShape = w.shape('mask_tokens.weight');
+    if (maskTokensShape[0] !== this.numMaskTokens || maskTokensShape[1] !== c) {
+      throw new Error(`weights: ${w.key('mask_tokens.weight')} has shape ${shapeStr(maskTokensShape)}, expected [${this.numMaskTokens}, ${c}]`);
+    }
+    const predObj = cfg.flags.predObjScores;
+    this.iouTokenIndex = predObj ? 1 : 0;
+    // Output tokens [obj_score?, iou, mask0..]: constants, assembled once on the host.
+    const parts = [...(predObj ? [w.host('obj_score_token.weight')] : []), w.host('iou_token.weight'), w.host('mask_tokens.weight')];
+    this.outputTokens = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let off = 0;
+    for (const p of parts) {
+      this.outputTokens.set(p, off);
+      off += p.length;
+    }
+    this.transformer = new TwoWayTransformer(gpu, w.scope('transformer'), c, sh.transformerHeads, sh.transformerDepth);
+    // Hypernetworks C → C → C → C/8 (3 layers upstream), IoU head C → 256 → … → numMaskTokens
+    // (hidden dim and depth fixed by the builder, read from the weights / config), ReLU.
+    this.hypernetworks = Array.from(
+      { length: this.numMaskTokens },
+      (_, i) => new Mlp(gpu, w.scope(`output_hypernetworks_mlps.${i}`), { numLayers: HYPERNETWORK_LAYERS, act: 'relu' }),
+    );
+    this.iouHead = mlpHead(
+      new Mlp(gpu, w.scope('iou_prediction_head'), { numLayers: sh.iouHeadDepth, act: 'relu', sigmoidOutput: cfg.flags.iouPredictionUseSigmoid }),
+    );
+    // Object score: a 3-layer MLP (pred_obj_scores_mlp) or a single Linear.
+    this.objScoreHead = !predObj
+      ? null
+      : cfg.flags.predObjScoresMlp
+        ? mlpHead(new Mlp(gpu, w.scope('pred_obj_score_head'), { numLayers: OBJ_SCORE_MLP_LAYERS, act: 'relu' }))
+        : linearHead(new Linear(gpu, w.scope('pred_obj_score_head')));
+    this.upscaleNorm = new LayerNorm(gpu, w.scope('output_upscaling.1'), LN2D_EPS);
+    this.useHighRes = cfg.flags.useHighResFeaturesInSam;
+  }
+
+  get numOutputTokens(): number {
+    return this.iouTokenIndex + 1 + this.numMaskTokens;
+  }
+
+  /**
+   * image: [F, F, C] (conditioned features), imagePe: [F·F, C], prompt embeddings, high-res skips.
+   * Nothing is read back.
+   */
+  forward(image: GpuTensor, imagePe: GpuTensor, prompt: PromptEmbeddings, highRes: HighResFeatures | null, probe: Probe = noProbe): MaskDecoderOutput {
+    const g = this.gpu;
+    const w = this.w;
+    const c = this.dim;
+    const [fh, fw] = [image.shape[0], image.shape[1]];
+    if (image.shape.length !== 3 || image.shape[2] !== c || imagePe.size !== image.size) {
+      throw new Error(`MaskDecoder: image ${shapeStr(image.shape)} must be [F, F, ${c}] with a PE of the same size (got ${shapeStr(imagePe.shape)})`);
+    }
+    const nq = fh * fw;
+
+    // Tokens: [obj_score, iou, mask0..3, sparse...] → [T, C]
+    const numOut = this.numOutputTokens;
+    const t = numOut + prompt.numSparse;
+    const host = new Float32Array(t * c);
+    host.set(this.outputTokens, 0);
+    host.set(prompt.sparse, numOut * c);
+    const tokens = g.upload(host, [t, c], 'f32', 'decoder-tokens');
+
+    // src = image embedding + dense prompt (a [C] no-mask vector broadcasts over the grid): [Nq, C]
+    const src = binary(g, 'add', image.reshape([nq, c]), prompt.dense);
+
+    // Two-way transformer: hs [T, C], keys [Nq, C]
+    const { hs, keys } = this.transformer.forward(src, imagePe.reshape([nq, c]), tokens);
+    src.release();
+    tokens.release();
+    probe('decoder.hs', hs, 'tokens');
+    probe('decoder.src', keys, 'tokens');
+
+    // Upscaling: U1 = GELU(LN2d(convT(K) + s1)) [2F, 2F, C/4]; U0 = GELU(convT(U1) + s0) [4F, 4F, C/8]
+    if (this.useHighRes && !highRes) throw new Error('MaskDecoder: this model needs the high-res features s0/s1');
+    const s1 = this.useHighRes ? highRes!.s1 : undefined;
+    const s0 = this.useHighRes ? highRes!.s0 : undefined;
+    const d1 = convTranspose2x2(g, keys.reshape([fh, fw, c]), w.tensor('output_upscaling.0.weight'), w.tensor('output_upscaling.0.bias'), s1);
+    keys.release();
+    const u1Shape = d1.shape;
+    const n1 = this.upscaleNorm.forward(d1);
+    d1.release();
+    const u1 = unary(g, 'gelu', n1.reshape(u1Shape));
+    n1.release();
+    const d0 = convTranspose2x2(g, u1, w.tensor('output_upscaling.3.weight'), w.tensor('output_upscaling.3.bias'), s0);
+    u1.release();
+    const u0 = unary(g, 'gelu', d0);
+    d0.release();
+    probe('decoder.upscaled', u0, 'hwc');
+    const [mh, mw, c8] = u0.shape;
+
+    // Hypernetworks: h_i = MLP_i(mask token i) → hyper_in [numMaskTokens, C/8]
+    const maskTokens = sliceCopy(g, hs, [this.numMaskTokens, c], (this.iouTokenIndex + 1) * c);
+    const hyperIn = g.empty([this.numMaskTokens, c8], 'f32', 'hyper-in');
+    for (const [i, mlp] of this.hypernetworks.entries()) {
+      const token = sliceCopy(g, maskTokens, [1, c], i * c);
+      const h = mlp.forward(token);
+      token.release();
+      if (h.size !== c8) throw new Error(`hypernetwork ${i} outputs ${h.size} channels, the upscaled embedding has ${c8}`);
+      copyRange(g, h, hyperIn, { dstOffset: i * c8, count: c8 });
+      h.release();
+    }
+
+    // Masks m_i[p] = Σ_c h_i[c]·U0[p, c]: [numMaskTokens, 4F, 4F], channel-first
+    const masks = g.empty([this.numMaskTokens, mh, mw], 'f32', 'masks');
+    linear(g, hyperIn, u0.reshape([mh * mw, c8]), undefined, {}, masks.reshape([this.numMaskTokens, mh * mw]));
+    hyperIn.release();
+    u0.release();
+
+    // IoU head on the IoU token: [numMaskTokens]
+    const iouToken = sliceCopy(g, hs, [1, c], this.iouTokenIndex * c);
+    const iou = this.iouHead(iouToken, g.empty([this.numMaskTokens], 'f32', 'iou'));
+    iouToken.release();
+
+    // Object-score head on token 0 (raw logit): [1]
+    let objectScore: GpuTensor;
+    if (this.objScoreHead) {
+      const objToken = sliceCopy(g, hs, [1, c], 0);
+      objectScore = this.objScoreHead(objToken, g.empty([1], 'f32', 'object-score'));
+      objToken.release();
+    } else {
+      objectScore = g.upload(Float32Array.of(DEFAULT_OBJECT_SCORE), [1], 'f32', 'object-score');
+    }
+    hs.release();
+
+    probe('decoder.masks_all', masks, 'flat');
+    probe('decoder.iou_all', iou, 'flat');
+    probe('decoder.mask_tokens_out', maskTokens, 'tokens');
+    probe('object_score_logits', objectScore, 'flat');
+    return { masks, iou, maskTokens, objectScore };
+  }
+}
