@@ -1,0 +1,107 @@
+// The messages between the page (main.ts, through engine-client.ts) and the engine worker
+// (engine-worker.ts). Requests carry an id and get exactly one reply with that id; propagation also
+// streams events (one per finished slice) before its reply.
+import type { Axis } from '../src/volume/slicing.js';
+import type { Vec3 } from '../src/volume/volume.js';
+import type { IntensityMapping } from '../src/volume/windowing.js';
+
+export type Direction = 'forward' | 'backward' | 'both';
+
+/** One prompt call: the complete prompt set of one object on one slice (slice pixels). */
+export interface PromptCall {
+  slice: number;
+  objId: number;
+  points: Array<[number, number]>;
+  /** 1 = positive, 0 = negative, one per point. */
+  labels: number[];
+  /** [x0, y0, x1, y1] in slice pixels. */
+  box?: [number, number, number, number];
+}
+
+/** Binary masks (slice resolution, row-major) of some objects on one slice. */
+export interface SliceMasks {
+  slice: number;
+  objIds: number[];
+  masks: Uint8Array[];
+}
+
+export interface GpuInfo {
+  adapterName: string;
+  isFallback: boolean;
+  features: { f16: boolean; subgroups: boolean; timestamps: boolean };
+}
+
+export interface ModelInfo {
+  arch: string;
+  version: string;
+  imageSize: number;
+}
+
+/** A volume as the page shows it: reoriented to LPS so the three views are true orientations. */
+export interface VolumeInfo {
+  name: string;
+  format: 'nifti' | 'dicom' | 'memory';
+  modality?: string;
+  /** Voxel grid after reorientation (LPS). */
+  dims: Vec3;
+  spacing: Vec3;
+  /** Axis codes of the file's own voxel grid, e.g. ['L', 'S', 'A']. */
+  sourceAxes: [string, string, string];
+  data: Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
+  /** Finite min / max over the volume. */
+  min: number;
+  max: number;
+  /** The MR window (0.5–99.5 % of non-zero voxels), computed once here. */
+  percentileMapping: IntensityMapping | null;
+  /** True when the intensities look like Hounsfield units (CT). */
+  looksLikeCt: boolean;
+  warnings: string[];
+}
+
+export type Request =
+  | { type: 'init' }
+  | { type: 'loadWeights'; name: string; bytes: Uint8Array }
+  | { type: 'openVolume'; files: File[]; name: string }
+  | { type: 'startSession'; axis: Axis; mapping: IntensityMapping }
+  | { type: 'resetSession' }
+  | { type: 'prompt'; call: PromptCall }
+  /** Forget every prompt, then re-apply `calls` in order (undo). */
+  | { type: 'replay'; calls: PromptCall[] }
+  | { type: 'propagate'; from: number; direction: Direction }
+  | { type: 'cancel' }
+  | { type: 'exportMask'; labels: Uint8Array };
+
+export interface ResultOf {
+  init: GpuInfo;
+  loadWeights: ModelInfo;
+  openVolume: VolumeInfo;
+  startSession: { numSlices: number; width: number; height: number };
+  resetSession: null;
+  prompt: SliceMasks;
+  replay: SliceMasks[];
+  propagate: PropagationSummary;
+  cancel: null;
+  exportMask: { bytes: Uint8Array; name: string };
+}
+
+export interface PropagationSummary {
+  done: number;
+  total: number;
+  seconds: number;
+  cancelled: boolean;
+}
+
+export interface ProgressEvent {
+  type: 'progress';
+  requestId: number;
+  /** Slices finished so far and in all (over both passes for 'both'). */
+  done: number;
+  total: number;
+  slicesPerSecond: number;
+  result: SliceMasks;
+}
+
+export type WorkerMessage =
+  | { type: 'reply'; id: number; ok: true; result: unknown }
+  | { type: 'reply'; id: number; ok: false; error: string }
+  | ProgressEvent;
