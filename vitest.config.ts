@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts', 'src/**/*.test.ts', 'weights-tools/**/*.test.ts'],
-    exclude: ['tests/browser/**', 'tests/app/**', 'node_modules/**'],
+    exclude: ['node_modules/**'],
     testTimeout: 600_000,
     hookTimeout: 600_000,
     fileParallelism: false,
