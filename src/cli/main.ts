@@ -16,6 +16,8 @@ export const VERBS: Record<string, Verb> = {
   convert: { summary: 'PyTorch checkpoint (.pt) -> safetensors (optionally f16/bf16, int8/int4)', load: () => import('../../weights-tools/convert.js') },
   synth: { summary: 'write deterministic synthetic weights for a preset', load: () => import('../../weights-tools/synth.js') },
   inspect: { summary: 'list tensors, config and integrity of a weights file', load: () => import('../../weights-tools/inspect.js') },
+  segment: { summary: 'segment a volume from a box or clicks on one slice, propagated through the volume', load: () => import('./segment.js') },
+  eval: { summary: 'evaluate against ground-truth labels (key-slice prompts, both-way propagation) and write a report', load: () => import('./eval.js') },
 };
 
 export function usage(): string {
