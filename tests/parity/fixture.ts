@@ -3,16 +3,10 @@
 // name, shapes or values) is written into the tests, so a new directory of the same format runs
 // without code changes.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseSafetensors, type SafetensorsFile } from '../../src/io/safetensors.js';
 import { assertClose, type CompareResult, type Tolerance } from '../helpers/compare.js';
-
-const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
-export function fixturesRoot(): string {
-  return resolve(process.env.SAM2_FIXTURES ?? join(REPO, '..', 'shared', 'fixtures'));
-}
+import { fixturesDir } from '../helpers/fixtures-dir.js';
 
 export interface FixtureTensorInfo {
   dtype: string;
@@ -48,7 +42,7 @@ export interface FixtureRef {
 
 /** Every fixture directory (one with a fixture.json of the golden format), optionally of one kind. */
 export function discoverFixtures(kind?: 'image' | 'video'): FixtureRef[] {
-  const root = fixturesRoot();
+  const root = fixturesDir();
   if (!existsSync(root)) throw new Error(`fixture root ${root} does not exist (set SAM2_FIXTURES)`);
   const out: FixtureRef[] = [];
   for (const entry of readdirSync(root, { withFileTypes: true })) {

@@ -2,21 +2,17 @@
 // official SAM 2 run recorded in every image fixture. Each fixture's config comes from its
 // fixture.json, its weights from the stored file or the synthetic formula, and every recorded
 // encoder tensor (whole or as crops) is compared once the encoder has run.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSafetensors, serializeSafetensors, type SafetensorsFile } from '../../src/io/safetensors.js';
 import { configFromOfficial, type Sam2Config } from '../../src/model/config.js';
 import { ImageEncoder } from '../../src/model/image-encoder.js';
 import { IMAGE_MEAN, IMAGE_STD, ImagePreprocessor } from '../../src/model/preprocess.js';
 import type { Probe } from '../../src/model/probe.js';
-import { stateDictSpec } from '../../src/model/state-dict-spec.js';
 import { WeightStore } from '../../src/model/weights.js';
 import type { GpuTensor } from '../../src/runtime/tensor.js';
-import { synthesizeTensor } from '../../src/weights/synthetic.js';
 import { assertClose } from '../helpers/compare.js';
 import { getTestGpu } from '../helpers/gpu.js';
 import { chwToHwc, compareToFixture, discoverFixtures, Fixture, hwcToChw, TOL, type FixtureRef } from './fixture.js';
+import { fixtureWeights } from './fixture-weights.js';
 
 /** Tensors of the image path the encoder produces (fixture names, crop suffixes stripped). */
 const ENCODER_TENSOR = /^(trunk\.(patch_embed|pos_embed|block\d\d|stage\d)|neck\.(fpn|pos)\.\d+|hires\.s[01])$/;
@@ -38,16 +34,8 @@ function layoutOf(ref: FixtureRef, name: string): string {
   return info.layout;
 }
 
-/** The stored weights named by fixture.json, or the encoder's weights from the synthetic formula. */
-function loadWeights(ref: FixtureRef, config: Sam2Config): SafetensorsFile {
-  const files = ref.json.weights?.files;
-  const stored = Array.isArray(files) ? (files as string[]).find((f) => f.endsWith('.safetensors')) : undefined;
-  if (stored) return parseSafetensors(new Uint8Array(readFileSync(resolve(ref.dir, stored))));
-  const wanted = stateDictSpec(config).filter(({ key }) => key.startsWith('image_encoder.') || /^sam_mask_decoder\.conv_s[01]\./.test(key));
-  return parseSafetensors(
-    serializeSafetensors(wanted.map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }))),
-  );
-}
+/** The stored weights named by fixture.json, or just this component's weights from the synthetic formula. */
+const loadWeights = (ref: FixtureRef, config: Sam2Config) => fixtureWeights(ref, config, (key) => key.startsWith('image_encoder.') || /^sam_mask_decoder\.conv_s[01]\./.test(key));
 
 /**
  * The uint8 slice behind `input.image`: stored as `input.gray_u8`, or recovered from channel 0 of

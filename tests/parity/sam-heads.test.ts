@@ -3,24 +3,20 @@
 // the high-res skips come from the fixture, the prompts from fixture.json `prompts.cases`, and
 // both modes run (mm: multimask_output=True, sm: False with the dynamic stability fallback).
 // Every recorded `sam.*` tensor is compared; best_index and is_stable must match exactly.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSafetensors, serializeSafetensors, type SafetensorsFile } from '../../src/io/safetensors.js';
 import { configFromOfficial, type Sam2Config } from '../../src/model/config.js';
 import type { Probe, ProbeLayout } from '../../src/model/probe.js';
 import { pointsFromClicks } from '../../src/model/prompts.js';
 import { releaseSamHeadsOutput, SamHeads } from '../../src/model/sam-heads.js';
-import { stateDictSpec } from '../../src/model/state-dict-spec.js';
 import { geluRef } from '../../src/kernels/elementwise/elementwise.ref.js';
 import { WeightStore } from '../../src/model/weights.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import type { GpuTensor } from '../../src/runtime/tensor.js';
-import { synthesizeTensor } from '../../src/weights/synthetic.js';
 import { assertClose, type CompareResult, type Tolerance } from '../helpers/compare.js';
 import { getTestGpu } from '../helpers/gpu.js';
 import { randomArray } from '../helpers/random.js';
 import { chwToHwc, compareToFixture, discoverFixtures, Fixture, hwcToChw, TOL, type FixtureRef } from './fixture.js';
+import { fixtureWeights } from './fixture-weights.js';
 
 const CROP = /\.crop_(tl|br)$/;
 /** Fixture tensors that are inputs of the heads (fed in, not produced). */
@@ -46,16 +42,8 @@ function tolerance(name: string): Tolerance {
   return TOL.smallHeads;
 }
 
-/** The stored weights named by fixture.json, or the heads' weights from the synthetic formula. */
-function loadWeights(ref: FixtureRef, config: Sam2Config): SafetensorsFile {
-  const files = ref.json.weights?.files;
-  const stored = Array.isArray(files) ? (files as string[]).find((f) => f.endsWith('.safetensors')) : undefined;
-  if (stored) return parseSafetensors(new Uint8Array(readFileSync(resolve(ref.dir, stored))));
-  const wanted = stateDictSpec(config).filter(({ key }) => /^(sam_prompt_encoder|sam_mask_decoder|obj_ptr_proj)\.|^no_(obj_ptr|mem_embed)$/.test(key));
-  return parseSafetensors(
-    serializeSafetensors(wanted.map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }))),
-  );
-}
+/** The stored weights named by fixture.json, or just this component's weights from the synthetic formula. */
+const loadWeights = (ref: FixtureRef, config: Sam2Config) => fixtureWeights(ref, config, (key) => /^(sam_prompt_encoder|sam_mask_decoder|obj_ptr_proj)\.|^no_(obj_ptr|mem_embed)$/.test(key));
 
 /** A fixture NCHW map [1, C, H, W] as channel-last host data. */
 function fixtureHwc(fx: Fixture, name: string): { data: Float32Array; shape: [number, number, number] } {
