@@ -116,11 +116,11 @@ export class MultiScaleBlock {
     for (const [w0, w1] of ranges) {
       const nb = w1 - w0;
       const qkv = this.qkv.forward(rowSlice(windows.reshape([nW * nk, dim]), w0 * nk, w1 * nk)); // [nb·nk, 3d']
-      // q-pool: pool all of qkv per window (a 2×2 max per channel) and read q from the pooled copy.
-      const pooled = pool ? maxPool2x2(this.gpu, qkv.reshape([nb, wh, ww, c3])) : null; // [nb, nq, 3d']
+      // q-pool: 2×2 max of the q channels inside each window.  [nb, nq, d']
+      const pooled = pool ? maxPool2x2(this.gpu, qkv, undefined, { batch: nb, height: wh, width: ww, channels: dimOut, pixelStride: c3 }) : null;
       attention(
         this.gpu,
-        { tensor: pooled ?? qkv, offset: 0, rowStride: c3 },
+        pooled ? { tensor: pooled } : { tensor: qkv, offset: 0, rowStride: c3 },
         { tensor: qkv, offset: dimOut, rowStride: c3 },
         { tensor: qkv, offset: 2 * dimOut, rowStride: c3 },
         { batch: nb, heads: numHeads, headDim: this.headDim, nq, nk },
