@@ -4,6 +4,7 @@ import type { Gpu } from '../../src/runtime/gpu.js';
 import { assertClose } from '../helpers/compare.js';
 import type { KernelCase } from '../helpers/kernel-case.js';
 import { nanArray, rng } from '../helpers/random.js';
+import { preprocessSliceRef } from '../../src/volume/preprocess-ref.js';
 
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
@@ -51,7 +52,31 @@ const resizeCase = (width: number, height: number, channels: 1 | 3, outSize: num
   },
 });
 
+/** The grey path against the volume pipeline's CPU ground truth (channel-first there). */
+const volumeRefCase = (width: number, height: number, outSize: number): KernelCase => ({
+  name: `grey ${width}x${height} -> ${outSize} matches src/volume/preprocess-ref`,
+  async run(gpu) {
+    const bytes = randomBytes(width * height, 11 + width);
+    const src = gpu.upload(packBytes(bytes), [Math.ceil(bytes.length / 4)], 'u32');
+    const lut = gpu.upload(normalizationLut(MEAN, STD), [768]);
+    const out = gpu.upload(nanArray(outSize * outSize * 3), [outSize, outSize, 3]);
+    preprocess(gpu, src, lut, { width, height, channels: 1, outSize }, out);
+    const hwc = await gpu.read(out);
+    [src, lut, out].forEach((t) => t.release());
+    const chw = preprocessSliceRef(bytes, width, height, outSize);
+    const plane = outSize * outSize;
+    const got = new Float32Array(3 * plane);
+    for (let c = 0; c < 3; c++) for (let p = 0; p < plane; p++) got[c * plane + p] = hwc[p * 3 + c];
+    assertClose('preprocess vs volume ref', got, chw, { atol: 0.018 }, [3, outSize, outSize]);
+    let differing = 0;
+    for (let i = 0; i < chw.length; i++) if (got[i] !== chw[i]) differing++;
+    if (differing > chw.length * 1e-3) throw new Error(`preprocess vs volume ref: ${differing} of ${chw.length} values differ`);
+  },
+});
+
 export const cases: KernelCase[] = [
+  volumeRefCase(64, 64, 64),
+  volumeRefCase(97, 80, 128),
   exactCase(37, 1),
   exactCase(29, 3),
   resizeCase(45, 31, 1, 64),

@@ -73,6 +73,7 @@ for (const ref of fixtures) {
       const pre = new ImagePreprocessor(gpu, size);
       const image = pre.run({ pixels: inputSlice(fx, size), width: size, height: size, channels: 1 });
       preprocessed = hwcToChw(await gpu.read(image), size, size, 3);
+      image.release();
       pre.release();
 
       // Encoder, from the fixture's own input so each tensor is tested on its recorded input chain.
@@ -99,7 +100,8 @@ for (const ref of fixtures) {
       encoder.release();
 
       // Same weights and input with a small chunk budget (a fifth of the largest MLP hidden
-      // activation), so the qkv and MLP of every stage run over several ranges of windows / rows.
+      // activation), so the qkv and MLP of the larger stages run over several ranges of windows /
+      // rows (including windows of padded, q-pooled and chunk-unaligned sizes).
       rerunChunked = async () => {
         const e = config.trunk.embedDim;
         const grid = size / 4;
