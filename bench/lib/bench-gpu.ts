@@ -3,13 +3,14 @@
 // short kernels unmeasurable; the benchmark creates its own Dawn instance with that toggle off and
 // hands it to the runtime as `navigator.gpu`, the path createDevice() takes in browsers.
 import fs from 'node:fs';
-import { Gpu } from '../../src/runtime/gpu.js';
+import { DAWN_TOGGLES } from '../../src/runtime/device.js';
+import { Gpu, type GpuOptions } from '../../src/runtime/gpu.js';
 
-const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
+const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization', `enable-dawn-features=${DAWN_TOGGLES.join(',')}`];
 /** Kept for the life of the process: Dawn crashes if its GPU object is collected (ENVIRONMENT.md). */
 let dawn: GPU | undefined;
 
-export async function createBenchGpu(): Promise<Gpu> {
+export async function createBenchGpu(opts: GpuOptions = {}): Promise<Gpu> {
   // Same driver choice as src/runtime/device.ts: lavapipe unless a driver is chosen or NVIDIA's is present.
   if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES) {
     const lvp = '/usr/share/vulkan/icd.d/lvp_icd.json';
@@ -21,5 +22,5 @@ export async function createBenchGpu(): Promise<Gpu> {
   dawn = webgpu.create(DAWN_FLAGS) as GPU;
   const existing = (globalThis as { navigator?: object }).navigator ?? {};
   Object.defineProperty(globalThis, 'navigator', { value: { ...existing, gpu: dawn }, configurable: true, writable: true });
-  return Gpu.create();
+  return Gpu.create(opts);
 }

@@ -1,5 +1,8 @@
 // One way to get a GPUDevice in Node (Dawn via the `webgpu` package) and in the browser
 // (navigator.gpu). Optional features are requested only where the adapter has them.
+import { makeTarget, type GpuTarget, type TargetInputs } from './target.js';
+
+type TargetAdapterInfo = NonNullable<TargetInputs['adapterInfo']>;
 
 export interface GpuFeatures {
   /** `shader-f16`: f16 storage and arithmetic in WGSL. */
@@ -8,6 +11,8 @@ export interface GpuFeatures {
   subgroups: boolean;
   /** `timestamp-query`: GPU timestamps for the profiler. */
   timestamps: boolean;
+  /** `chromium-experimental-subgroup-matrix`: cooperative matrix ops (Dawn with allow_unsafe_apis). */
+  subgroupMatrix: boolean;
 }
 
 export interface DeviceInfo {
@@ -18,6 +23,8 @@ export interface DeviceInfo {
   isFallback: boolean;
   features: GpuFeatures;
   limits: GPUSupportedLimits;
+  /** What kernels are compiled for (class, vendor, features, subgroup sizes, limits). */
+  target: GpuTarget;
   /** Keeps the Node `GPU` object alive as long as the device (Dawn crashes if it is collected). */
   keepAlive?: unknown;
 }
@@ -34,7 +41,14 @@ const OPTIONAL_FEATURES: Array<[keyof GpuFeatures, GPUFeatureName]> = [
   ['f16', 'shader-f16'],
   ['subgroups', 'subgroups' as GPUFeatureName],
   ['timestamps', 'timestamp-query'],
+  ['subgroupMatrix', 'chromium-experimental-subgroup-matrix' as GPUFeatureName],
 ];
+
+/**
+ * Dawn toggles for Node: shader-f16 is stripped on NVIDIA's Vulkan driver unless
+ * vulkan_enable_f16_on_nvidia is on, and subgroup-matrix needs allow_unsafe_apis.
+ */
+export const DAWN_TOGGLES = ['allow_unsafe_apis', 'vulkan_enable_f16_on_nvidia'];
 
 /** Limits worth raising above the WebGPU defaults when the adapter allows it. */
 const WANTED_LIMITS = [
@@ -64,7 +78,7 @@ async function getNodeGpu(): Promise<{ gpu: GPU; keepAlive: unknown }> {
   }
   const webgpu = await import('webgpu');
   Object.assign(globalThis, webgpu.globals);
-  const gpu = webgpu.create([]) as GPU;
+  const gpu = webgpu.create([`enable-dawn-features=${DAWN_TOGGLES.join(',')}`]) as GPU;
   return { gpu, keepAlive: gpu };
 }
 
@@ -97,7 +111,7 @@ export async function createDevice(opts: CreateDeviceOptions = {}): Promise<Devi
         '(Mesa lavapipe: mesa-vulkan-drivers from bookworm-backports) or set VK_ICD_FILENAMES.',
     );
   }
-  const features: GpuFeatures = { f16: false, subgroups: false, timestamps: false };
+  const features: GpuFeatures = { f16: false, subgroups: false, timestamps: false, subgroupMatrix: false };
   const requiredFeatures: GPUFeatureName[] = [];
   for (const [flag, name] of OPTIONAL_FEATURES) {
     if (adapter.features.has(name) && !opts.disable?.[flag]) {
@@ -115,13 +129,17 @@ export async function createDevice(opts: CreateDeviceOptions = {}): Promise<Devi
   const isFallback =
     (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
     /llvmpipe|lavapipe|swiftshader/i.test(describeAdapter(adapter));
-  return {
-    device,
-    adapter,
-    adapterName: describeAdapter(adapter),
-    isFallback,
-    features,
+  const adapterName = describeAdapter(adapter);
+  const adapterInfo = ((device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo ??
+    (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info) as TargetAdapterInfo | undefined;
+  const target = makeTarget({
+    adapterName,
+    adapterInfo,
+    isFallbackAdapter: isFallback,
+    f16: features.f16,
+    subgroups: features.subgroups,
+    subgroupMatrix: features.subgroupMatrix,
     limits: device.limits,
-    keepAlive,
-  };
+  });
+  return { device, adapter, adapterName, isFallback, features, limits: device.limits, target, keepAlive };
 }

@@ -3,11 +3,13 @@
 // KernelPrograms that `run` records; work is submitted in batches and only read back on request.
 
 import { programKey, type KernelProgram } from '../kernels/program.js';
+import { KernelSelector, type KernelSelectorOptions, type OpFamily } from '../kernels/registry.js';
 import { BufferPool, type PoolStats } from './buffer-pool.js';
 import { createDevice, type CreateDeviceOptions, type DeviceInfo, type GpuFeatures } from './device.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { TimestampProfiler, type KernelTiming } from './profiler.js';
 import { CommandRecorder } from './recorder.js';
+import type { GpuTarget } from './target.js';
 import { DTYPE_BYTES, GpuTensor, numel, shapeStr, type DType, type TensorOwner } from './tensor.js';
 
 export type HostArray = Float32Array | Int32Array | Uint32Array | Uint16Array;
@@ -15,6 +17,8 @@ export type HostArray = Float32Array | Int32Array | Uint32Array | Uint16Array;
 export interface GpuOptions extends CreateDeviceOptions {
   /** Submit automatically after this many recorded dispatches (bounds command-buffer size). */
   maxDispatchesPerSubmit?: number;
+  /** Kernel variant choice: forced variants, a tuned cache (see src/kernels/registry.ts). */
+  kernels?: KernelSelectorOptions;
 }
 
 export class Gpu implements TensorOwner {
@@ -23,6 +27,8 @@ export class Gpu implements TensorOwner {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
   readonly recorder: CommandRecorder;
+  /** Picks a kernel variant per launch for this adapter (forced, tuned, else heuristic). */
+  readonly kernels: KernelSelector;
   private profiling = false;
   private profiler: TimestampProfiler | null = null;
   private doneProfilers: TimestampProfiler[] = [];
@@ -38,6 +44,7 @@ export class Gpu implements TensorOwner {
     this.pool = new BufferPool(this.device, this.device.limits.maxBufferSize);
     this.pipelines = new PipelineCache(this.device);
     this.recorder = new CommandRecorder(this.device);
+    this.kernels = new KernelSelector(info.target, opts.kernels);
     this.maxDispatches = opts.maxDispatchesPerSubmit ?? 512;
     this.device.lost.then((l) => {
       this.lost = `GPU device lost (${l.reason}): ${l.message}`;
@@ -54,6 +61,10 @@ export class Gpu implements TensorOwner {
 
   get adapterName(): string {
     return this.info.adapterName;
+  }
+
+  get target(): GpuTarget {
+    return this.info.target;
   }
 
   get memory(): PoolStats {
@@ -155,6 +166,25 @@ export class Gpu implements TensorOwner {
     }
     this.recorder.dispatch(pipeline, bindGroup, p.workgroups, tw);
     if (this.recorder.pending >= this.maxDispatches || this.profiler?.full) this.flush();
+  }
+
+  /**
+   * Records the launches of the variant the selector picks for `spec` (forced, tuned or
+   * heuristic). Scratch tensors of multi-pass variants go back to the pool once recorded: later
+   * work reusing them is ordered after these dispatches.
+   */
+  runOp<S>(family: OpFamily<S>, spec: S): void {
+    const scratch: GpuTensor[] = [];
+    const programs = this.kernels.build(family, spec, (shape, dtype, label) => {
+      const t = this.empty(shape, dtype, label);
+      scratch.push(t);
+      return t;
+    });
+    try {
+      for (const p of programs) this.run(p);
+    } finally {
+      for (const t of scratch) t.release();
+    }
   }
 
   /** Submits everything recorded so far. */

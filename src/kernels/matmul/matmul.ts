@@ -1,62 +1,25 @@
 // Launchers for the GEMM family: `linear` (torch.nn.Linear / 1×1 conv in NHWC, with fused bias,
-// activation and residual) and `matmul` (batched a·b or a·bᵀ). All of them build one program of the
-// register-blocked kernels in matmul.wgsl.ts, so the whole family compiles at most three pipelines
-// per element type: vec4 B-as-[N,K], vec4 B-as-[K,N], and the scalar fallback for odd K or N.
+// activation and residual) and `matmul` (batched a·b or a·bᵀ). A launcher validates its operands
+// into a GemmSpec; `gpu.runOp(GEMM_FAMILY, spec)` then runs the variant the adapter's selector
+// picks (variants.ts): the register-blocked kernels of matmul.wgsl.ts on CPU adapters, tiled
+// workgroup-memory kernels on GPUs.
 import type { Gpu } from '../../runtime/gpu.js';
 import { numel, shapeStr, type GpuTensor } from '../../runtime/tensor.js';
-import { uniforms } from '../../runtime/uniforms.js';
-import { check, MAX_WORKGROUPS_PER_DIM, type KernelProgram } from '../program.js';
-import {
-  ACTIVATION_CODE,
-  GEMM_TILE_M,
-  GEMM_TILE_N,
-  gemmScalarSource,
-  gemmVec4Source,
-  RESIDUAL_MODE,
-  type Activation,
-  type BLayout,
-} from './matmul.wgsl.js';
+import { check, type KernelProgram } from '../program.js';
+import type { GemmSpec } from './gemm-spec.js';
+import { RESIDUAL_MODE, type Activation } from './matmul.wgsl.js';
+import { regblockProgram } from './regblock.js';
+import { GEMM_FAMILY } from './variants.js';
 
 export type { Activation } from './matmul.wgsl.js';
+export type { GemmSpec } from './gemm-spec.js';
+export { gemmWorkgroups } from './regblock.js';
 
-/** Lanes per workgroup; each lane owns GEMM_TILE_N columns of the same GEMM_TILE_M rows. */
-const WG = 8;
-
-interface GemmSpec {
-  /** For error messages: `linear` or `matmul`. */
-  op: string;
-  a: GpuTensor;
-  b: GpuTensor;
-  out: GpuTensor;
-  bias?: GpuTensor;
-  residual?: GpuTensor;
-  batch: number;
-  m: number;
-  n: number;
-  k: number;
-  /** Element strides between batch slices of a and b (0 broadcasts one slice). */
-  aBatch: number;
-  bBatch: number;
-  layout: BLayout;
-  act: Activation;
-  alpha: number;
-}
-
-/** Workgroup grid: x over column blocks, (y, z) folding batch × row blocks past 65 535. */
-export function gemmWorkgroups(batch: number, m: number, n: number): [number, number, number] {
-  const x = Math.max(1, Math.ceil(n / (GEMM_TILE_N * WG)));
-  const blocks = Math.max(1, batch * Math.ceil(m / GEMM_TILE_M));
-  const z = Math.ceil(blocks / MAX_WORKGROUPS_PER_DIM);
-  return [x, Math.ceil(blocks / z), z];
-}
-
-function gemmProgram(s: GemmSpec): KernelProgram {
+/** Checks a GEMM's operands (shared by every variant) and resolves the residual mode. */
+export function validateGemm(s: Omit<GemmSpec, 'resMode'>): GemmSpec {
   const { a, b, out, bias, residual, batch, m, n, k } = s;
   const dtype = a.dtype;
-  const vec4 = k % 4 === 0 && (s.layout === 'nk' || n % 4 === 0);
-  const strategy = vec4 ? `${s.layout}4` : 'scalar';
-  const name = `matmul-regblock-${strategy}-${dtype}`;
-  const where = `${s.op} (${name})`;
+  const where = s.op;
   check(dtype === 'f32' || dtype === 'f16', where, `unsupported dtype ${dtype}`);
   for (const [label, t] of [['b', b], ['bias', bias], ['residual', residual], ['out', out]] as const) {
     if (t) check(t.dtype === dtype, where, `${label} is ${t.dtype} but a is ${dtype}`);
@@ -76,24 +39,7 @@ function gemmProgram(s: GemmSpec): KernelProgram {
       resMode = RESIDUAL_MODE.binding;
     }
   }
-  const [bStrideN, bStrideK] = s.layout === 'nk' ? [k, 1] : [1, n];
-  const bytesPer = dtype === 'f16' ? 2 : 4;
-  return {
-    name,
-    source: () => (vec4 ? gemmVec4Source(s.layout, dtype) : gemmScalarSource(dtype)),
-    constants: { WG },
-    // Unused optional inputs are bound to `a` (read-only aliasing is allowed) and switched off by uniforms.
-    bindings: [a, b, bias ?? a, resMode === RESIDUAL_MODE.binding ? residual! : a, out],
-    uniforms: uniforms([
-      ['u32', m], ['u32', n], ['u32', k], ['u32', batch],
-      ['u32', Math.ceil(m / GEMM_TILE_M)], ['u32', s.aBatch], ['u32', s.bBatch], ['u32', m * n],
-      ['u32', bStrideN], ['u32', bStrideK], ['u32', bias ? 1 : 0], ['u32', ACTIVATION_CODE[s.act]],
-      ['u32', resMode], ['f32', s.alpha],
-    ]),
-    workgroups: gemmWorkgroups(batch, m, n),
-    flops: 2 * batch * m * n * k,
-    bytes: bytesPer * (a.size + b.size + out.size * (resMode ? 2 : 1) + (bias ? n : 0)),
-  };
+  return { ...s, resMode };
 }
 
 export interface LinearOptions {
@@ -109,13 +55,13 @@ export interface LinearOptions {
  * out = alpha · act(x·Wᵀ + bias) + residual, with x [..., K] (leading dims flattened into M),
  * W [N, K] (PyTorch Linear layout), bias [N], residual and out [..., N].
  */
-export function linearProgram(
+export function linearSpec(
   x: GpuTensor,
   w: GpuTensor,
   bias: GpuTensor | undefined,
   out: GpuTensor,
   opts: LinearOptions = {},
-): KernelProgram {
+): GemmSpec {
   check(x.shape.length >= 1, 'linear', `x ${shapeStr(x.shape)} has no feature axis`);
   check(w.shape.length === 2, 'linear', `W ${shapeStr(w.shape)} must be [out_features, in_features]`);
   const [n, k] = w.shape;
@@ -123,10 +69,21 @@ export function linearProgram(
   check(kx === k, 'linear', `x ${shapeStr(x.shape)} has ${kx} features but W ${shapeStr(w.shape)} expects ${k}`);
   check(!bias || bias.size === n, 'linear', `bias ${bias && shapeStr(bias.shape)} does not match ${n} outputs`);
   const m = numel(x.shape.slice(0, -1));
-  return gemmProgram({
+  return validateGemm({
     op: 'linear', a: x, b: w, out, bias, residual: opts.residual,
     batch: 1, m, n, k, aBatch: 0, bBatch: 0, layout: 'nk', act: opts.act ?? 'none', alpha: opts.alpha ?? 1,
   });
+}
+
+/** The register-blocked program of a linear (pure: no adapter needed; tests inspect it). */
+export function linearProgram(
+  x: GpuTensor,
+  w: GpuTensor,
+  bias: GpuTensor | undefined,
+  out: GpuTensor,
+  opts: LinearOptions = {},
+): KernelProgram {
+  return regblockProgram(linearSpec(x, w, bias, out, opts));
 }
 
 export function linear(
@@ -138,7 +95,7 @@ export function linear(
   out?: GpuTensor,
 ): GpuTensor {
   const o = out ?? gpu.empty([...x.shape.slice(0, -1), w.shape[0]], x.dtype, 'linear');
-  gpu.run(linearProgram(x, w, bias, o, opts));
+  gpu.runOp(GEMM_FAMILY, linearSpec(x, w, bias, o, opts));
   return o;
 }
 
@@ -157,18 +114,23 @@ function as3d(t: GpuTensor, what: string): [number, number, number] {
  * Batched out [B, M, N] = a [B, M, K] · b [B, K, N] (or · b[B, N, K]ᵀ with transB). 2-D operands
  * count as batch 1, and a batch of 1 on either side broadcasts over the other's batch.
  */
-export function matmulProgram(a: GpuTensor, b: GpuTensor, out: GpuTensor, opts: MatmulOptions = {}): KernelProgram {
+export function matmulSpec(a: GpuTensor, b: GpuTensor, out: GpuTensor, opts: MatmulOptions = {}): GemmSpec {
   const [ba, m, k] = as3d(a, 'a');
   const [bb, b1, b2] = as3d(b, 'b');
   const [kb, n] = opts.transB ? [b2, b1] : [b1, b2];
   check(kb === k, 'matmul', `inner dims differ: a ${shapeStr(a.shape)}, b ${shapeStr(b.shape)}${opts.transB ? ' (transB)' : ''}`);
   check(ba === bb || ba === 1 || bb === 1, 'matmul', `batch ${ba} of a and ${bb} of b do not broadcast`);
   const batch = Math.max(ba, bb);
-  return gemmProgram({
+  return validateGemm({
     op: 'matmul', a, b, out, batch, m, n, k,
     aBatch: ba === 1 ? 0 : m * k, bBatch: bb === 1 ? 0 : k * n,
     layout: opts.transB ? 'nk' : 'kn', act: 'none', alpha: 1,
   });
+}
+
+/** The register-blocked program of a batched matmul (pure). */
+export function matmulProgram(a: GpuTensor, b: GpuTensor, out: GpuTensor, opts: MatmulOptions = {}): KernelProgram {
+  return regblockProgram(matmulSpec(a, b, out, opts));
 }
 
 export function matmul(gpu: Gpu, a: GpuTensor, b: GpuTensor, opts: MatmulOptions = {}, out?: GpuTensor): GpuTensor {
@@ -178,6 +140,6 @@ export function matmul(gpu: Gpu, a: GpuTensor, b: GpuTensor, opts: MatmulOptions
   const batch = Math.max(ba, bb);
   const shape = a.shape.length === 2 && b.shape.length === 2 ? [m, n] : [batch, m, n];
   const o = out ?? gpu.empty(shape, a.dtype, 'matmul');
-  gpu.run(matmulProgram(a, b, o, opts));
+  gpu.runOp(GEMM_FAMILY, matmulSpec(a, b, o, opts));
   return o;
 }

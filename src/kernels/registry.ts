@@ -1,0 +1,179 @@
+// Kernel variants and how one is chosen per launch.
+//
+// An op family (matmul, attention, conv, ...) lists variants `{ id, supports, configs, build }`.
+// A variant's tile and workgroup sizes are a config object: `build` emits it into the WGSL as
+// `const` declarations (cfgConsts) and uses the same object for its grid, and cfgKey(cfg) goes into
+// the program's `variant`, so the config is one source of truth and part of the pipeline key.
+//
+// Selection, per launch (KernelSelector.pick):
+//   1. a forced variant (SAM2_KERNELS="matmul=matmul-tiled,attention=attention-flash" in Node, or
+//      GpuOptions.kernels.force), where it supports the spec;
+//   2. the tuned cache (winner per adapter, op and shape bucket, written by `npm run bench:tune`);
+//   3. the family's heuristic (CPU adapters keep the register-blocked kernels).
+import type { GpuTarget } from '../runtime/target.js';
+import type { DType, GpuTensor } from '../runtime/tensor.js';
+import type { KernelProgram } from './program.js';
+
+/** Tile/workgroup sizes and other compile-time choices of one variant, e.g. { TM: 64, TN: 64, TK: 16, WG: 256 }. */
+export type KernelConfig = Readonly<Record<string, number>>;
+
+/** Pooled scratch tensors a multi-pass variant needs (e.g. split-KV partials); released after recording. */
+export type Scratch = (shape: readonly number[], dtype: DType, label: string) => GpuTensor;
+
+export interface KernelVariant<S> {
+  /** `<op>-<strategy>[-<elem>]`, e.g. `matmul-tiled`, `attention-flash`. */
+  id: string;
+  /** Whether this variant computes `spec` correctly on `target` (dtype, alignment, features, limits). */
+  supports(spec: S, target: GpuTarget): boolean;
+  /** Configs worth timing for `spec` on `target`; the first is the default. */
+  configs(spec: S, target: GpuTarget): KernelConfig[];
+  /** The launches (usually one) that compute `spec` with `cfg`. */
+  build(spec: S, cfg: KernelConfig, scratch: Scratch): KernelProgram[];
+}
+
+export interface OpFamily<S> {
+  op: string;
+  variants: ReadonlyArray<KernelVariant<S>>;
+  /** Shape bucket for the tuned cache: specs in one bucket share a winner. */
+  bucket(spec: S): string;
+  /** Default choice when nothing is forced or tuned; must name a variant that supports `spec`. */
+  heuristic(spec: S, target: GpuTarget): string;
+}
+
+export interface VariantPick {
+  id: string;
+  cfg?: KernelConfig;
+}
+
+export interface TunedEntry extends VariantPick {
+  /** Median ms of the winner when it was tuned (informative). */
+  ms?: number;
+}
+
+/** Winners of `npm run bench:tune`, per adapter, op and shape bucket (JSON in Node, OPFS in browsers). */
+export interface TuningCache {
+  get(adapter: string, op: string, bucket: string): TunedEntry | undefined;
+}
+
+export interface KernelSelectorOptions {
+  /** op → variant id (or id + config) to use wherever it supports the spec. */
+  force?: Record<string, string | VariantPick>;
+  /** Throw instead of falling back when a forced variant does not support a spec. */
+  strict?: boolean;
+  tuned?: TuningCache;
+  /** Read forced variants from the SAM2_KERNELS environment variable (Node). Default true. */
+  env?: boolean;
+}
+
+export interface Choice<S> {
+  variant: KernelVariant<S>;
+  cfg: KernelConfig;
+  source: 'forced' | 'tuned' | 'heuristic';
+}
+
+/** `matmul=matmul-tiled,attention=attention-flash` or with a config `matmul=matmul-tiled:TM=64:TN=64`. */
+export function parseForceList(text: string): Record<string, VariantPick> {
+  const out: Record<string, VariantPick> = {};
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new Error(`SAM2_KERNELS: "${item}" is not op=variant`);
+    const op = item.slice(0, eq).trim();
+    const [id, ...kv] = item.slice(eq + 1).split(':');
+    const cfg: Record<string, number> = {};
+    for (const p of kv) {
+      const [k, v] = p.split('=');
+      if (!k || v === undefined || !Number.isFinite(Number(v))) throw new Error(`SAM2_KERNELS: bad config "${p}" in "${item}"`);
+      cfg[k] = Number(v);
+    }
+    out[op] = kv.length ? { id: id.trim(), cfg } : { id: id.trim() };
+  }
+  return out;
+}
+
+function envForce(): Record<string, VariantPick> {
+  const env = typeof process !== 'undefined' ? process.env?.SAM2_KERNELS : undefined;
+  return env ? parseForceList(env) : {};
+}
+
+export function cfgKey(cfg: KernelConfig): string {
+  return Object.keys(cfg)
+    .sort()
+    .map((k) => `${k}${cfg[k]}`)
+    .join('-');
+}
+
+/** `const NAME: u32 = Vu;` for every config entry (all configs are unsigned integers). */
+export function cfgConsts(cfg: KernelConfig): string {
+  return Object.entries(cfg)
+    .map(([k, v]) => {
+      if (!Number.isInteger(v) || v < 0) throw new Error(`kernel config ${k}=${v} is not an unsigned integer`);
+      return `const ${k}: u32 = ${v}u;`;
+    })
+    .join('\n');
+}
+
+export class KernelSelector {
+  private readonly force: Record<string, VariantPick>;
+  /** Launches per variant id since creation (tests assert a forced variant really ran). */
+  readonly usage = new Map<string, number>();
+  /** Forced picks that did not support a spec and fell back (op → count). */
+  readonly fallbacks = new Map<string, number>();
+  tuned: TuningCache | undefined;
+
+  constructor(
+    readonly target: GpuTarget,
+    readonly opts: KernelSelectorOptions = {},
+  ) {
+    const force: Record<string, VariantPick> = opts.env === false ? {} : envForce();
+    for (const [op, p] of Object.entries(opts.force ?? {})) force[op] = typeof p === 'string' ? { id: p } : p;
+    this.force = force;
+    this.tuned = opts.tuned;
+  }
+
+  /** The forced pick of an op, if any. */
+  forced(op: string): VariantPick | undefined {
+    return this.force[op];
+  }
+
+  /** Sets or clears (undefined) a forced variant, e.g. in tests or the autotuner. */
+  setForced(op: string, pick: string | VariantPick | undefined): void {
+    if (pick === undefined) delete this.force[op];
+    else this.force[op] = typeof pick === 'string' ? { id: pick } : pick;
+  }
+
+  pick<S>(family: OpFamily<S>, spec: S): Choice<S> {
+    const t = this.target;
+    const byId = (id: string): KernelVariant<S> => {
+      const v = family.variants.find((x) => x.id === id);
+      if (!v) throw new Error(`${family.op}: unknown kernel variant "${id}" (known: ${family.variants.map((x) => x.id).join(', ')})`);
+      return v;
+    };
+    const f = this.force[family.op];
+    if (f) {
+      const v = byId(f.id);
+      if (v.supports(spec, t)) return { variant: v, cfg: f.cfg ?? v.configs(spec, t)[0], source: 'forced' };
+      if (this.opts.strict) throw new Error(`${family.op}: forced variant ${f.id} does not support this launch (${family.bucket(spec)})`);
+      this.fallbacks.set(family.op, (this.fallbacks.get(family.op) ?? 0) + 1);
+    }
+    const tuned = this.tuned?.get(t.adapterName, family.op, family.bucket(spec));
+    if (tuned) {
+      const v = family.variants.find((x) => x.id === tuned.id);
+      if (v && v.supports(spec, t)) return { variant: v, cfg: tuned.cfg ?? v.configs(spec, t)[0], source: 'tuned' };
+    }
+    const v = byId(family.heuristic(spec, t));
+    if (!v.supports(spec, t)) throw new Error(`${family.op}: heuristic chose ${v.id}, which does not support this launch (${family.bucket(spec)})`);
+    return { variant: v, cfg: v.configs(spec, t)[0], source: 'heuristic' };
+  }
+
+  /** Picks and builds; counts the launch under the chosen variant. */
+  build<S>(family: OpFamily<S>, spec: S, scratch: Scratch): KernelProgram[] {
+    const c = this.pick(family, spec);
+    this.usage.set(c.variant.id, (this.usage.get(c.variant.id) ?? 0) + 1);
+    return c.variant.build(spec, c.cfg, scratch);
+  }
+}
+
+/** log2 bucket of a size ("≤64" style edges), for shape buckets. */
+export function sizeBucket(n: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+}
