@@ -61,8 +61,14 @@ export interface KernelSelectorOptions {
   /** Throw instead of falling back when a forced variant does not support a spec. */
   strict?: boolean;
   tuned?: TuningCache;
-  /** Read forced variants from the SAM2_KERNELS environment variable (Node). Default true. */
+  /** Read SAM2_KERNELS / SAM2_KERNEL_TARGET from the environment (Node). Default true. */
   env?: boolean;
+  /**
+   * Choose as if the adapter were different (e.g. `{ kind: 'gpu' }` runs the GPU-class heuristics
+   * on lavapipe, so parity suites can exercise the GPU tier). Env: SAM2_KERNEL_TARGET=gpu|cpu.
+   * `supports()` still sees the real adapter's features.
+   */
+  targetOverride?: Partial<Pick<GpuTarget, 'kind' | 'vendor'>>;
 }
 
 export interface Choice<S> {
@@ -90,9 +96,20 @@ export function parseForceList(text: string): Record<string, VariantPick> {
   return out;
 }
 
+function envVar(name: string): string | undefined {
+  return typeof process !== 'undefined' ? process.env?.[name] : undefined;
+}
+
 function envForce(): Record<string, VariantPick> {
-  const env = typeof process !== 'undefined' ? process.env?.SAM2_KERNELS : undefined;
+  const env = envVar('SAM2_KERNELS');
   return env ? parseForceList(env) : {};
+}
+
+function envTarget(): Partial<Pick<GpuTarget, 'kind'>> {
+  const k = envVar('SAM2_KERNEL_TARGET');
+  if (!k) return {};
+  if (k !== 'gpu' && k !== 'cpu') throw new Error(`SAM2_KERNEL_TARGET must be gpu or cpu, got "${k}"`);
+  return { kind: k };
 }
 
 export function cfgKey(cfg: KernelConfig): string {
@@ -119,11 +136,14 @@ export class KernelSelector {
   /** Forced picks that did not support a spec and fell back (op → count). */
   readonly fallbacks = new Map<string, number>();
   tuned: TuningCache | undefined;
+  /** The adapter as the heuristics see it (the real one unless overridden). */
+  target: GpuTarget;
 
   constructor(
-    readonly target: GpuTarget,
+    readonly realTarget: GpuTarget,
     readonly opts: KernelSelectorOptions = {},
   ) {
+    this.target = { ...realTarget, ...(opts.env === false ? {} : envTarget()), ...opts.targetOverride };
     const force: Record<string, VariantPick> = opts.env === false ? {} : envForce();
     for (const [op, p] of Object.entries(opts.force ?? {})) force[op] = typeof p === 'string' ? { id: p } : p;
     this.force = force;
@@ -133,6 +153,11 @@ export class KernelSelector {
   /** The forced pick of an op, if any. */
   forced(op: string): VariantPick | undefined {
     return this.force[op];
+  }
+
+  /** Heuristics choose as if the adapter were of this kind (tests of the GPU tier on lavapipe). */
+  setTargetOverride(o: Partial<Pick<GpuTarget, 'kind' | 'vendor'>> | undefined): void {
+    this.target = { ...this.realTarget, ...o };
   }
 
   /** Sets or clears (undefined) a forced variant, e.g. in tests or the autotuner. */

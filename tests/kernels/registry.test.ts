@@ -62,6 +62,14 @@ describe('kernel variant selection', () => {
     expect(() => new KernelSelector(cpu, { env: false, force: { toy: 'nope' } }).pick(family, { n: 1 })).toThrow(/unknown kernel variant "nope".*toy-cpu/);
   });
 
+  it('a target override runs the GPU heuristics on a CPU adapter', () => {
+    const s = new KernelSelector(cpu, { env: false, targetOverride: { kind: 'gpu' } });
+    expect(s.pick(family, { n: 3 }).variant.id).toBe('toy-gpu');
+    s.setTargetOverride(undefined);
+    expect(s.pick(family, { n: 3 }).variant.id).toBe('toy-cpu');
+    expect(s.realTarget.kind).toBe('cpu');
+  });
+
   it('parses SAM2_KERNELS and config keys', () => {
     expect(parseForceList('matmul=matmul-tiled:TM=64:TN=32, attention=attention-flash')).toEqual({
       matmul: { id: 'matmul-tiled', cfg: { TM: 64, TN: 32 } },
