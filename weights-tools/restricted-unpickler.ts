@@ -20,7 +20,24 @@ export class PyClassRef {
   constructor(readonly qualifiedName: string) {}
 }
 
+/**
+ * Bounds on what a pickle may build. Every opcode costs at least one byte, so work and memory
+ * are linear in the input; these limits cap them further and keep consumers (which may recurse)
+ * safe. Each limit has its own clear error.
+ */
+export interface UnpicklerLimits {
+  /** Deepest nesting of containers in the result (default 256; a state dict needs about 5). */
+  maxDepth?: number;
+  /** Most values (containers, strings, bytes, numbers, calls) the pickle may create (default 20 million). */
+  maxObjects?: number;
+  /** Largest integer, in bytes of two's complement (LONG1/LONG4) or decimal digits / 2.4 (INT/LONG text) (default 1024 bytes). */
+  maxIntBytes?: number;
+}
+
+export const DEFAULT_UNPICKLER_LIMITS: Required<UnpicklerLimits> = { maxDepth: 256, maxObjects: 20_000_000, maxIntBytes: 1024 };
+
 export interface UnpicklerOptions {
+  limits?: UnpicklerLimits;
   /** Resolves "module.name" to a callable/marker, or returns undefined to refuse it. */
   resolveGlobal(module: string, name: string): PyCallable | PyClassRef | undefined;
   /** PERSID / BINPERSID handler. */
@@ -47,15 +64,31 @@ const OPCODE_NAMES: Record<number, string> = {
   0x98: 'READONLY_BUFFER',
 };
 
+/** Opcodes that create a new value (counted against maxObjects); DUP/GET/PUT only share one. */
+const CREATES_VALUE = new Uint8Array(256);
+for (const name of [
+  'FLOAT', 'INT', 'BININT', 'BININT1', 'LONG', 'BININT2', 'PERSID', 'BINPERSID', 'REDUCE', 'BINUNICODE', 'BINSTRING',
+  'SHORT_BINSTRING', 'GLOBAL', 'DICT', 'EMPTY_DICT', 'LIST', 'EMPTY_LIST', 'TUPLE', 'EMPTY_TUPLE', 'BINFLOAT', 'TUPLE1',
+  'TUPLE2', 'TUPLE3', 'LONG1', 'LONG4', 'BINBYTES', 'SHORT_BINBYTES', 'SHORT_BINUNICODE', 'BINUNICODE8', 'BINBYTES8',
+  'EMPTY_SET', 'FROZENSET', 'STACK_GLOBAL', 'NONE', 'NEWTRUE', 'NEWFALSE',
+]) {
+  const code = Object.entries(OPCODE_NAMES).find(([, n]) => n === name)![0];
+  CREATES_VALUE[Number(code)] = 1;
+}
+
 function opcodeName(op: number): string {
   return OPCODE_NAMES[op] ?? `0x${op.toString(16).padStart(2, '0')}`;
 }
 
-/** Little-endian two's complement integer of arbitrary length (LONG1/LONG4). */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Little-endian two's complement integer of arbitrary length (LONG1/LONG4), in linear time. */
 function decodeLong(bytes: Uint8Array): number | bigint {
   if (bytes.length === 0) return 0;
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
+  // One hex string, parsed once (shifting a bigint byte by byte is quadratic).
+  const digits: string[] = new Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) digits[i] = HEX[bytes[bytes.length - 1 - i]];
+  let v = BigInt(`0x${digits.join('')}`);
   if (bytes[bytes.length - 1] & 0x80) v -= 1n << BigInt(8 * bytes.length);
   return narrowInt(v);
 }
@@ -64,7 +97,70 @@ function narrowInt(v: bigint): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
+/**
+ * Checks the finished value in one pass over its distinct containers (shared ones once, so the
+ * cost is linear in the pickle): nesting depth within the limit and no container inside itself.
+ */
+function checkStructure(root: unknown, maxDepth: number): void {
+  const isContainer = (v: unknown): v is unknown[] | Map<unknown, unknown> | Set<unknown> =>
+    Array.isArray(v) || v instanceof Map || v instanceof Set;
+  if (!isContainer(root)) return;
+  const depth = new Map<object, number>(); // finished containers -> height
+  const open = new Set<object>();
+  // Explicit stack of [container, its children, next child index]: no recursion.
+  const children = (c: unknown[] | Map<unknown, unknown> | Set<unknown>): unknown[] => {
+    if (Array.isArray(c)) return c;
+    if (c instanceof Set) return [...c];
+    const out: unknown[] = [];
+    for (const [k, v] of c) out.push(k, v);
+    return out;
+  };
+  const stack: Array<{ node: object; kids: unknown[]; i: number; height: number }> = [{ node: root, kids: children(root), i: 0, height: 1 }];
+  open.add(root);
+  while (stack.length > 0) {
+    if (stack.length > maxDepth) {
+      throw new PickleError(`pickle: containers nested more than ${maxDepth} deep (limit maxDepth); not a plain checkpoint`);
+    }
+    const top = stack[stack.length - 1];
+    if (top.i < top.kids.length) {
+      const kid = top.kids[top.i++];
+      if (!isContainer(kid)) continue;
+      if (open.has(kid)) throw new PickleError('pickle: a container holds itself (circular reference); not a plain checkpoint');
+      const h = depth.get(kid);
+      if (h !== undefined) {
+        top.height = Math.max(top.height, h + 1);
+        if (stack.length + h > maxDepth) {
+          throw new PickleError(`pickle: containers nested more than ${maxDepth} deep (limit maxDepth); not a plain checkpoint`);
+        }
+        continue;
+      }
+      open.add(kid);
+      stack.push({ node: kid, kids: children(kid), i: 0, height: 1 });
+      continue;
+    }
+    stack.pop();
+    open.delete(top.node);
+    depth.set(top.node, top.height);
+    if (stack.length > 0) stack[stack.length - 1].height = Math.max(stack[stack.length - 1].height, top.height + 1);
+  }
+}
+
 export function unpickle(data: Uint8Array, options: UnpicklerOptions): unknown {
+  const limits = { ...DEFAULT_UNPICKLER_LIMITS, ...options.limits };
+  let objects = 0;
+  const intBytes = (n: number, what: string) => {
+    if (n > limits.maxIntBytes) {
+      throw new PickleError(`pickle: ${what} integer of ${n} bytes at offset ${pos} exceeds the ${limits.maxIntBytes}-byte limit (maxIntBytes)`);
+    }
+    return n;
+  };
+  // Decimal text: Python itself refuses int() of more than 4300 digits; 2.41 digits per byte.
+  const intText = (s: string, what: string) => {
+    if (s.length > Math.ceil(limits.maxIntBytes * 2.41) + 1) {
+      throw new PickleError(`pickle: ${what} integer of ${s.length} digits at offset ${pos} exceeds the ${limits.maxIntBytes}-byte limit (maxIntBytes)`);
+    }
+    return s;
+  };
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   let pos = 0;
@@ -134,12 +230,16 @@ export function unpickle(data: Uint8Array, options: UnpicklerOptions): unknown {
   };
   const appendItems = (list: unknown, items: unknown[]) => {
     if (!Array.isArray(list)) throw new PickleError(`pickle: APPEND(S) on a non-list at offset ${pos - 1}`);
-    list.push(...items);
+    // One push per item: a spread of a huge MARK group would overflow the call stack.
+    for (const v of items) list.push(v);
   };
 
   for (;;) {
     const at = pos;
     const op = u8();
+    if (CREATES_VALUE[op] && ++objects > limits.maxObjects) {
+      throw new PickleError(`pickle: more than ${limits.maxObjects} values (limit maxObjects) at offset ${at}; not a plain checkpoint`);
+    }
     switch (op) {
       case 0x80: { // PROTO
         const proto = u8();
@@ -149,6 +249,7 @@ export function unpickle(data: Uint8Array, options: UnpicklerOptions): unknown {
       case 0x95: u64(); break; // FRAME: framing is transparent here
       case 0x2e: { // STOP
         const result = pop();
+        checkStructure(result, limits.maxDepth);
         return result;
       }
       case 0x28: metastack.push(stack); stack = []; break; // MARK
@@ -162,17 +263,17 @@ export function unpickle(data: Uint8Array, options: UnpicklerOptions): unknown {
       case 0x4b: stack.push(u8()); break; // BININT1
       case 0x4d: stack.push(u16()); break; // BININT2
       case 0x8a: stack.push(decodeLong(bytes(u8()))); break; // LONG1
-      case 0x8b: stack.push(decodeLong(bytes(u32()))); break; // LONG4
+      case 0x8b: stack.push(decodeLong(bytes(intBytes(u32(), 'LONG4')))); break; // LONG4
       case 0x49: { // INT (text); "00"/"01" are protocol-0 booleans
         const s = line();
         if (s === '00' || s === '01') stack.push(s === '01');
-        else if (/^[-+]?\d+$/.test(s)) stack.push(narrowInt(BigInt(s)));
+        else if (/^[-+]?\d+$/.test(intText(s, 'INT'))) stack.push(narrowInt(BigInt(s)));
         else throw new PickleError(`pickle: bad INT "${s}"`);
         break;
       }
       case 0x4c: { // LONG (text)
-        const s = line().replace(/L$/, '');
-        if (!/^[-+]?\d+$/.test(s)) throw new PickleError(`pickle: bad LONG "${s}"`);
+        const s = intText(line().replace(/L$/, ''), 'LONG');
+        if (!/^[-+]?\d+$/.test(s)) throw new PickleError(`pickle: bad LONG "${s.slice(0, 40)}"`);
         stack.push(narrowInt(BigInt(s)));
         break;
       }

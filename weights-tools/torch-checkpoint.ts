@@ -7,7 +7,8 @@
 import type { RandomAccessSource } from '../src/io/node-files.js';
 import type { SafetensorsDtype } from '../src/io/safetensors.js';
 import { DTYPE_ITEM_SIZE } from '../src/io/safetensors.js';
-import { PickleError, PyCallable, PyClassRef, unpickle } from './restricted-unpickler.js';
+import { describePickleValue } from './pickle-describe.js';
+import { PickleError, PyCallable, PyClassRef, unpickle, type UnpicklerLimits } from './restricted-unpickler.js';
 import { ZipArchive } from './zip-reader.js';
 
 /** Legacy typed-storage class names as torch.save writes them. */
@@ -129,11 +130,21 @@ function locateStateDict(root: unknown): { path: string; dict: Map<unknown, unkn
     if (v instanceof Map) return { path, dict: v };
   }
   if (root.size > 0 && [...root.values()].every((v) => v instanceof TensorHandle)) return { path: '(root)', dict: root };
-  const keys = [...root.keys()].map(String).slice(0, 10);
+  const keys = keyNames(root, 10);
   throw new CheckpointError(`checkpoint: no state_dict found (expected {"model": state_dict} or a dict of tensors); top-level keys: ${keys.join(', ')}`);
 }
 
-export async function openTorchCheckpoint(source: RandomAccessSource): Promise<TorchCheckpoint> {
+/** The first `max` keys of a dict as text (non-string keys described, bounded). */
+function keyNames(dict: Map<unknown, unknown>, max = Infinity): string[] {
+  const out: string[] = [];
+  for (const k of dict.keys()) {
+    if (out.length >= max) break;
+    out.push(typeof k === 'string' ? k : describePickleValue(k, 60));
+  }
+  return out;
+}
+
+export async function openTorchCheckpoint(source: RandomAccessSource, limits?: UnpicklerLimits): Promise<TorchCheckpoint> {
   const magic = await source.read(0, Math.min(4, source.size));
   if (magic[0] === 0x80) {
     throw new CheckpointError('checkpoint: legacy (pre-1.6, non-zip) torch.save format is not supported; re-save it with torch >= 1.6');
@@ -157,10 +168,11 @@ export async function openTorchCheckpoint(source: RandomAccessSource): Promise<T
   const globals = makeGlobals();
   const storages = new Map<string, StorageHandle>();
   const root = unpickle(await archive.read(pickles[0]), {
+    limits,
     resolveGlobal: (module, name) => globals.get(`${module}.${name}`),
     persistentLoad: (pid) => {
       if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage') {
-        throw new PickleError(`pickle: unsupported persistent id ${JSON.stringify(pid)}`);
+        throw new PickleError(`pickle: unsupported persistent id ${describePickleValue(pid)}`);
       }
       const [, cls, key, location, numel] = pid;
       if (!(cls instanceof PyClassRef) || typeof key !== 'string' || typeof location !== 'string' || !Number.isSafeInteger(numel)) {
@@ -185,7 +197,7 @@ export async function openTorchCheckpoint(source: RandomAccessSource): Promise<T
   const { path, dict } = locateStateDict(root);
   const stateDict = new Map<string, TensorRef>();
   for (const [key, value] of dict) {
-    if (typeof key !== 'string') throw new CheckpointError(`checkpoint: state_dict key ${String(key)} is not a string`);
+    if (typeof key !== 'string') throw new CheckpointError(`checkpoint: state_dict key ${describePickleValue(key)} is not a string`);
     if (!(value instanceof TensorHandle)) throw new CheckpointError(`checkpoint: state_dict entry "${key}" is ${describe(value)}, not a tensor`);
     stateDict.set(key, value.ref);
   }
@@ -207,7 +219,7 @@ export async function openTorchCheckpoint(source: RandomAccessSource): Promise<T
       throw new CheckpointError(`checkpoint: storage ${name} has ${entry.size} bytes, expected ${expected} (${ref.numel} x ${ref.dtype})`);
     }
   }
-  const topLevelKeys = root instanceof Map ? [...root.keys()].map(String) : [];
+  const topLevelKeys = root instanceof Map ? keyNames(root, 1000) : [];
   return { archive, prefix, byteOrder, stateDict, stateDictPath: path, topLevelKeys };
 }
 
@@ -215,6 +227,13 @@ export async function openTorchCheckpoint(source: RandomAccessSource): Promise<T
 function viewExtent(key: string, ref: TensorRef): { numel: number; first: number; last: number } {
   const numel = ref.shape.reduce((a, b) => a * b, 1);
   if (numel === 0) return { numel, first: ref.offset, last: ref.offset - 1 };
+  // A view with more elements than its storage repeats values (stride 0): a tiny file could then
+  // claim a tensor of any size. Weights are never saved that way.
+  if (numel > ref.storage.numel) {
+    throw new CheckpointError(
+      `checkpoint: tensor "${key}" (shape ${JSON.stringify(ref.shape)}) has ${numel} elements but its storage only ${ref.storage.numel}: overlapping or broadcast views are not supported`,
+    );
+  }
   let last = ref.offset;
   for (let i = 0; i < ref.shape.length; i++) last += (ref.shape[i] - 1) * ref.stride[i];
   if (last >= ref.storage.numel) {

@@ -36,7 +36,12 @@ export class ZipArchive {
   private readonly dataOffsets = new Map<string, number>();
 
   private constructor(readonly source: RandomAccessSource, readonly entries: ZipEntry[]) {
-    this.byName = new Map(entries.map((e) => [e.name, e]));
+    this.byName = new Map();
+    for (const e of entries) {
+      // Two entries of one name would make "which one" depend on the reader.
+      if (this.byName.has(e.name)) throw new ZipError(`zip: the central directory lists "${e.name}" twice`);
+      this.byName.set(e.name, e);
+    }
   }
 
   static async open(source: RandomAccessSource): Promise<ZipArchive> {
@@ -144,7 +149,19 @@ export class ZipArchive {
     const h = await this.source.read(e.localHeaderOffset, 30);
     const hv = new DataView(h.buffer, h.byteOffset, 30);
     if (hv.getUint32(0, true) !== SIG_LOCAL) throw new ZipError(`zip: bad local header signature for "${name}"`);
-    const offset = e.localHeaderOffset + 30 + hv.getUint16(26, true) + hv.getUint16(28, true);
+    const nameLen = hv.getUint16(26, true);
+    // The local header must describe the same entry as the central directory: a central entry
+    // pointing at another entry's local header would otherwise read that entry's data.
+    if (e.localHeaderOffset + 30 + nameLen > this.source.size) throw new ZipError(`zip: local header of "${name}" is outside the file (truncated?)`);
+    const localName = new TextDecoder().decode(await this.source.read(e.localHeaderOffset + 30, nameLen));
+    if (localName !== name) {
+      throw new ZipError(`zip: the central directory entry "${name}" points at the local header of "${localName}" (corrupt or crafted archive)`);
+    }
+    const localMethod = hv.getUint16(8, true);
+    if (localMethod !== e.method) {
+      throw new ZipError(`zip: "${name}" is stored with method ${localMethod} in its local header but ${e.method} in the central directory`);
+    }
+    const offset = e.localHeaderOffset + 30 + nameLen + hv.getUint16(28, true);
     if (offset + e.size > this.source.size) {
       throw new ZipError(`zip: data of "${name}" (${e.size} bytes at ${offset}) runs past the end of the ${this.source.size}-byte file (truncated?)`);
     }
