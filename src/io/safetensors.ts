@@ -2,11 +2,13 @@
 //   [u64 LE header length N][N bytes of UTF-8 JSON header][raw little-endian tensor data]
 // The header maps tensor names to {dtype, shape, data_offsets: [begin, end]} (offsets relative to
 // the start of the data) plus an optional "__metadata__" string->string map.
-// Validation follows the reference Rust implementation: tensors must tile the data section exactly
-// (no gaps, no overlap, nothing left over). Platform-neutral: no Node APIs here (see node-files.ts).
+// Validation follows the reference Rust implementation: the header starts with '{' (no BOM or
+// leading whitespace), no key appears twice, sizes and offsets are plain unsigned integers, and
+// tensors tile the data section exactly (no gaps, no overlap, nothing left over). Platform-neutral: no Node APIs here (see node-files.ts).
 // Typed views assume a little-endian host (every JS engine in practice).
 
 import { bfloat16ToFloat32Array, float16ToFloat32Array } from './half.js';
+import { parseStrictJson, plainUnsignedInteger, strictJsonText, type StrictJson } from './strict-json.js';
 
 export type SafetensorsDtype =
   | 'F64' | 'F32' | 'F16' | 'BF16'
@@ -97,31 +99,31 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, fileSize: number
   if (dataLength < 0) throw new SafetensorsError('safetensors: header runs past the end of the file');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     throw new SafetensorsError('safetensors: header is not valid UTF-8');
   }
-  let json: unknown;
+  // As the reference crate: the JSON starts right away (no BOM, no leading whitespace).
+  if (!text.startsWith('{')) {
+    const first = text.charCodeAt(0) === 0xfeff ? 'a byte order mark' : JSON.stringify(text.slice(0, 1));
+    throw new SafetensorsError(`safetensors: header must start with '{', found ${first}`);
+  }
+  let json: StrictJson;
   try {
-    json = JSON.parse(text);
+    json = parseStrictJson(text, { maxDepth: 8 });
   } catch (e) {
     throw new SafetensorsError(`safetensors: header is not valid JSON (${(e as Error).message})`);
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new SafetensorsError('safetensors: header JSON is not an object');
-  }
+  if (json.kind !== 'object') throw new SafetensorsError('safetensors: header JSON is not an object');
   const metadata: SafetensorsMetadata = {};
   const tensors: ParsedHeader['tensors'] = [];
-  for (const [name, entry] of Object.entries(json as Record<string, unknown>)) {
+  for (const [name, entry] of json.members) {
     if (name === '__metadata__') {
-      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-        throw new SafetensorsError('safetensors: "__metadata__" must be an object of strings');
-      }
-      for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof v !== 'string') {
-          throw new SafetensorsError(`safetensors: "__metadata__" value for "${k}" is not a string`);
-        }
-        metadata[k] = v;
+      if (entry.kind === 'null') continue;
+      if (entry.kind !== 'object') throw new SafetensorsError('safetensors: "__metadata__" must be an object of strings');
+      for (const [k, v] of entry.members) {
+        if (v.kind !== 'string') throw new SafetensorsError(`safetensors: "__metadata__" value for "${k}" is not a string`);
+        metadata[k] = v.value;
       }
       continue;
     }
@@ -145,31 +147,41 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, fileSize: number
   return { tensors, metadata, dataOffset, dataLength };
 }
 
-function validateEntry(name: string, entry: unknown): TensorInfo {
-  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+function validateEntry(name: string, entry: StrictJson): TensorInfo {
+  if (entry.kind !== 'object') {
     throw new SafetensorsError(`safetensors: entry "${name}" is not an object`);
   }
-  const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+  const field = (k: string) => entry.members.find(([m]) => m === k)?.[1];
+  const dtypeJson = field('dtype');
+  const shapeJson = field('shape');
+  const offsetsJson = field('data_offsets');
+  const dtype = dtypeJson?.kind === 'string' ? dtypeJson.value : undefined;
   if (!isSafetensorsDtype(dtype)) {
-    throw new SafetensorsError(`safetensors: tensor "${name}" has unsupported dtype ${JSON.stringify(dtype)}`);
+    throw new SafetensorsError(`safetensors: tensor "${name}" has unsupported dtype ${dtypeJson ? strictJsonText(dtypeJson) : '(missing)'}`);
   }
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new SafetensorsError(`safetensors: tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
+  // Dimensions and offsets are unsigned integers written as such: 2.0, 1e3 or -0 are refused,
+  // as the reference crate's usize fields refuse them.
+  const shape = shapeJson?.kind === 'array' ? shapeJson.items.map(plainUnsignedInteger) : null;
+  if (!shape || shape.some((d) => d === null)) {
+    throw new SafetensorsError(`safetensors: tensor "${name}" has an invalid shape ${shapeJson ? strictJsonText(shapeJson) : '(missing)'}`);
   }
-  if (
-    !Array.isArray(offsets) || offsets.length !== 2 ||
-    !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]
-  ) {
-    throw new SafetensorsError(`safetensors: tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}`);
+  const offsets = offsetsJson?.kind === 'array' ? offsetsJson.items.map(plainUnsignedInteger) : null;
+  if (!offsets || offsets.length !== 2 || offsets.some((o) => o === null) || offsets[0]! > offsets[1]!) {
+    throw new SafetensorsError(`safetensors: tensor "${name}" has invalid data_offsets ${offsetsJson ? strictJsonText(offsetsJson) : '(missing)'}`);
   }
-  const numel = elementCount(shape);
+  const dims = shape as number[];
+  const [begin, end] = offsets as [number, number];
+  const numel = elementCount(dims);
   const byteLength = numel * DTYPE_ITEM_SIZE[dtype];
-  if (!Number.isSafeInteger(byteLength) || byteLength !== offsets[1] - offsets[0]) {
+  if (!Number.isSafeInteger(byteLength)) {
+    throw new SafetensorsError(`safetensors: tensor "${name}": shape ${JSON.stringify(dims)} x ${dtype} overflows (more than 2^53 bytes)`);
+  }
+  if (byteLength !== end - begin) {
     throw new SafetensorsError(
-      `safetensors: tensor "${name}": shape ${JSON.stringify(shape)} x ${dtype} needs ${byteLength} bytes but data_offsets span ${offsets[1] - offsets[0]}`,
+      `safetensors: tensor "${name}": shape ${JSON.stringify(dims)} x ${dtype} needs ${byteLength} bytes but data_offsets span ${end - begin}`,
     );
   }
-  return { dtype, shape: shape.slice(), byteOffset: offsets[0], byteLength };
+  return { dtype, shape: dims, byteOffset: begin, byteLength };
 }
 
 /** Typed view over `bytes` for a dtype; copies when the bytes are not aligned to the item size. */

@@ -150,7 +150,7 @@ describe('malformed files fail with a clear message', () => {
     ['header past end', (() => { const b = rawFile(good, f4); new DataView(b.buffer).setBigUint64(0, 1000n, true); return b; })(), /runs past the end of the \d+-byte file/],
     ['absurd header length', (() => { const b = rawFile(good, f4); new DataView(b.buffer).setBigUint64(0, 1n << 40n, true); return b; })(), /exceeds the 100000000-byte limit/],
     ['not JSON', rawFile(null, f4, '{"x": '), /not valid JSON/],
-    ['not an object', rawFile([1, 2], f4), /not an object/],
+    ['not an object', rawFile([1, 2], f4), /must start with '\{'/],
     ['invalid UTF-8', rawFile(null, f4, '{"ab": 1}').map((v, i) => (i === 10 ? 0xff : v)), /not valid UTF-8/],
     ['unknown dtype', rawFile({ x: { dtype: 'F8_E4M3', shape: [2], data_offsets: [0, 8] } }, f4), /tensor "x" has unsupported dtype "F8_E4M3"/],
     ['bad shape', rawFile({ x: { dtype: 'F32', shape: [2.5], data_offsets: [0, 8] } }, f4), /tensor "x" has an invalid shape/],
