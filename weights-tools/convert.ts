@@ -4,7 +4,8 @@
 // 900 MB checkpoint converts in bounded memory. Nothing in the pickle is executed.
 
 import { basename, resolve } from 'node:path';
-import { FileSource } from '../src/io/node-files.js';
+import { assertFinite } from '../src/io/finite.js';
+import { FileSource, fileExists } from '../src/io/node-files.js';
 import { toFloat32, typedView } from '../src/io/safetensors.js';
 import type { Sam2Config } from '../src/model/config.js';
 import { stateDictSpec } from '../src/model/state-dict-spec.js';
@@ -22,7 +23,8 @@ Converts a SAM 2 / SAM 2.1 PyTorch checkpoint ({"model": state_dict} or a bare s
   --group-size 32|64|128   int4 group size along the input dimension (default ${DEFAULT_INT4_GROUP_SIZE})
   --min-elements N         quantize only weights with at least N values (default ${DEFAULT_MIN_QUANT_ELEMENTS})
   --image-size N           model input size stored in the config (default 1024; MedSAM2: 512)
-  --arch NAME              skip detection: sam2[.1]_hiera_{t,s,b+,l}, micro`;
+  --arch NAME              skip detection: sam2[.1]_hiera_{t,s,b+,l}, micro
+  --force                  replace <out.safetensors> if it already exists`;
 
 export interface ConvertOptions {
   dtype?: FloatDtype;
@@ -61,7 +63,12 @@ export async function convertCheckpoint(inPath: string, outPath: string, options
         shape,
         read: async () => {
           const bytes = await readTensorBytes(ckpt, key, ref);
-          return new Float32Array(toFloat32(ref.storage.dtype, typedView(ref.storage.dtype, bytes)));
+          const values = new Float32Array(toFloat32(ref.storage.dtype, typedView(ref.storage.dtype, bytes)));
+          // F64 values beyond the float32 range also become Inf here, and are refused the same way.
+          assertFinite(values, (count, first) =>
+            new CheckpointError(`checkpoint: tensor "${key}" has ${count} NaN/Inf value${count === 1 ? '' : 's'} after conversion to float32 (first at index ${first}); the checkpoint is corrupt`),
+          );
+          return values;
         },
       };
     });
@@ -87,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     'min-elements': { type: 'string' },
     'image-size': { type: 'string' },
     arch: { type: 'string' },
+    force: { type: 'boolean' },
   }, USAGE, { min: 2, max: 2 });
   if (help) {
     console.log(USAGE);
@@ -102,6 +110,9 @@ export async function run(argv: string[]): Promise<number> {
   };
   if (options.groupSize !== undefined && options.quant !== 'int4') throw new UsageError('--group-size needs --quant int4', USAGE);
   const [inPath, outPath] = positionals;
+  if (values.force !== true && (await fileExists(outPath))) {
+    throw new Error(`output ${outPath} already exists; pass --force to replace it`);
+  }
   const r = await convertCheckpoint(inPath, outPath, options);
   const c = r.config;
   console.log(

@@ -2,6 +2,7 @@
 // detected from shapes) and integrity checks of a weights file (.safetensors) or a PyTorch
 // checkpoint (.pt). Reads headers only, unless --check-finite streams every tensor.
 
+import { countNonFinite } from '../src/io/finite.js';
 import { FileSource, readSafetensorsHeader, type RandomAccessSource } from '../src/io/node-files.js';
 import { toFloat32, typedView, type ParsedHeader } from '../src/io/safetensors.js';
 import { configFromMetadata, type Sam2Config } from '../src/model/config.js';
@@ -46,12 +47,6 @@ function dtypeCounts(tensors: InspectTensor[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const t of tensors) counts[t.dtype] = (counts[t.dtype] ?? 0) + 1;
   return counts;
-}
-
-function countNonFinite(values: Float32Array): number {
-  let n = 0;
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) n++;
-  return n;
 }
 
 /** Config from metadata, else detected from shapes; records problems instead of throwing. */

@@ -68,7 +68,9 @@ function nonNegativeNumber(values: Record<string, unknown>, name: string, fallba
   const raw = values[name];
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
+  // Plain decimals only: Number() also reads "0x10" as 16 and "1e3" as 1000.
+  const decimal = typeof raw === 'string' && /^\s*\d+(?:\.\d+)?\s*$/.test(raw);
+  if (typeof raw !== 'string' || !decimal || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
     throw new UsageError(`--${name} must be a non-negative ${integer ? 'integer' : 'number'}, got "${String(raw)}"`, USAGE);
   }
   return n;

@@ -57,13 +57,15 @@ export function parsePoint(token: string): Point | null {
   return { x: Number(m[1]), y: Number(m[2]), label: sign === '+' || sign === '1' || sign === 'pos' ? 1 : 0 };
 }
 
+const DECIMAL_RE = new RegExp(`^${NUMBER}$`);
+
+/** x0,y0,x1,y1 as plain decimal numbers: Number() would also take "0x7", "1e2" or "Infinity". */
 export function parseBox(text: string): Box {
   const parts = text.split(',').map((s) => s.trim());
-  const nums = parts.map(Number);
-  if (parts.length !== 4 || parts.some((p) => p === '') || nums.some((v) => !Number.isFinite(v))) {
-    throw new UsageError(`--box expects x0,y0,x1,y1 (four numbers), got "${text}"`, USAGE);
+  if (parts.length !== 4 || parts.some((p) => !DECIMAL_RE.test(p))) {
+    throw new UsageError(`--box expects x0,y0,x1,y1 (four decimal numbers), got "${text}"`, USAGE);
   }
-  return nums as Box;
+  return parts.map(Number) as Box;
 }
 
 function isPointGroup(token: string): boolean {

@@ -2,6 +2,7 @@
 // is a prefix view (like candle's `vb.pp("...")`), so model files name weights exactly as the
 // upstream module attributes: `scope.tensor('attn.qkv.weight')`.
 import type { SafetensorsFile } from '../io/safetensors.js';
+import { assertFinite } from '../io/finite.js';
 import { readQuantMetadata, readWeightFloat32 } from '../weights/quant.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../runtime/tensor.js';
@@ -72,7 +73,12 @@ export class WeightStore {
    */
   host(key: string): Float32Array {
     if (!this.file.has(key)) throw new WeightError(`weights: missing tensor ${key}`);
-    return readWeightFloat32(this.file, key);
+    const values = readWeightFloat32(this.file, key);
+    // One NaN or Inf weight turns every output into NaN (masks silently empty): refuse the file.
+    assertFinite(values, (count, first) =>
+      new WeightError(`weights: tensor ${key} has ${count} NaN/Inf value${count === 1 ? '' : 's'} (first at index ${first}); the weights file is corrupt`),
+    );
+    return values;
   }
 
   /** The tensor on the GPU (uploaded once, as f32), optionally checked against an expected shape. */

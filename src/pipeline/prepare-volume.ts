@@ -28,9 +28,10 @@ export function defaultWindow(volume: Volume): WindowChoice {
   const modality = volume.source?.modality?.toUpperCase();
   if (modality === 'CT') return { spec: { kind: 'ct', preset: 'abdomen' }, name: 'abdomen', reason: 'DICOM modality CT' };
   if (modality) return { spec: { kind: 'percentile' }, name: 'mr', reason: `DICOM modality ${modality}` };
+  // The finite minimum: one -Inf voxel must not make an MR volume look like CT.
   let min = Infinity;
   const d = volume.data;
-  for (let i = 0; i < d.length; i++) if (d[i] < min) min = d[i];
+  for (let i = 0; i < d.length; i++) if (d[i] < min && d[i] - d[i] === 0) min = d[i];
   if (min <= CT_AIR_HU) {
     return { spec: { kind: 'ct', preset: 'abdomen' }, name: 'abdomen', reason: `minimum value ${min} looks like air in HU (CT)` };
   }

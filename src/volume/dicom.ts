@@ -9,7 +9,7 @@
 // No `fs` here: node-files.ts reads folders.
 
 import * as dicomParserModule from 'dicom-parser';
-import { inflateSync } from 'fflate';
+import { BoundedInflater } from './bounded-inflate.js';
 import { niftiGeometryFromAffine } from './quaternion.js';
 import { allocateScaled, chooseScaledType, scaleInto, type ScaledPart } from './rescale.js';
 import { XFORM_SCANNER_ANAT, type Mat4, type Vec3, type Volume, type VoxelData } from './volume.js';
@@ -122,29 +122,112 @@ function numbers(ds: dicomParserModule.DataSet, tag: string): number[] | undefin
   return v.every((x) => Number.isFinite(x)) ? v : undefined;
 }
 
+export interface ParseDicomOptions {
+  /**
+   * Most bytes one slice may take once inflated (deflated transfer syntax), header and pixels
+   * together (default 64 MiB: a 4096×4096 slice of 32-bit pixels).
+   */
+  maxSliceBytes?: number;
+}
+
+/** Default cap on one inflated slice (see ParseDicomOptions.maxSliceBytes). */
+export const DEFAULT_MAX_SLICE_BYTES = 64 * 2 ** 20;
+
+/** The elements before the pixel data of a deflated file are searched for in at most this many bytes. */
+const MAX_DEFLATED_HEADER_BYTES = 8 * 2 ** 20;
+
+const PIXEL_TAG = 'x7fe00010';
+
+function parseError(name: string, e: unknown): Error {
+  const msg = describeError(e);
+  const truncated = /past end|end of buffer|overrun|truncat|beyond|greater than or equal to 'byteArray' length/i.test(msg);
+  return new Error(`${name}: ${truncated ? 'truncated DICOM file' : 'cannot parse DICOM file'} (${msg})`);
+}
+
+/**
+ * Parses a deflated file (transfer syntax 1.2.840.10008.1.2.1.99) without inflating more than it
+ * needs: the data set is inflated in doubling steps until the pixel data element's header is
+ * reached, then exactly the pixels that Rows × Columns × BitsAllocated announce, all under
+ * `maxSliceBytes`. A small file that would inflate to gigabytes stops at its announced size.
+ */
+function parseDeflated(name: string, bytes: Uint8Array, maxSliceBytes: number): dicomParserModule.DataSet {
+  let inflater: BoundedInflater | null = null;
+  let metaEnd = 0;
+  let want = 64 * 1024;
+  const budget = Math.min(maxSliceBytes, MAX_DEFLATED_HEADER_BYTES);
+  const withPrefix = (n: number) => {
+    const body = inflater!.bytes(n);
+    const full = new Uint8Array(metaEnd + body.length);
+    full.set(bytes.subarray(0, metaEnd), 0);
+    full.set(body, metaEnd);
+    return full;
+  };
+  for (;;) {
+    let ds: dicomParserModule.DataSet;
+    try {
+      ds = dicomParser.parseDicom(bytes, {
+        untilTag: PIXEL_TAG,
+        inflater: (array: Uint8Array, position: number) => {
+          if (!inflater) {
+            metaEnd = position;
+            inflater = new BoundedInflater(array.subarray(position), 'deflate', name, maxSliceBytes);
+          }
+          inflater.fill(want);
+          return withPrefix(want);
+        },
+      } as dicomParserModule.ParseDicomOptions);
+    } catch (e) {
+      const inf = inflater as BoundedInflater | null;
+      // The header is longer than what was inflated so far: inflate more, within the budget.
+      if (inf && !inf.ended && inf.size >= want && want < budget) {
+        want = Math.min(budget, want * 2);
+        continue;
+      }
+      if (inf && want >= budget && !inf.ended) {
+        throw new Error(`${name}: no pixel data within the first ${budget} inflated bytes of this deflated DICOM file (not an image, or corrupt)`);
+      }
+      throw parseError(name, e);
+    }
+    const inf = inflater as BoundedInflater | null;
+    const pixel = ds.elements[PIXEL_TAG];
+    if (!inf || !pixel) return ds;
+    // Everything up to the end of the pixels the header announces, and nothing more.
+    const rows = ds.uint16('x00280010') ?? 0;
+    const columns = ds.uint16('x00280011') ?? 0;
+    const bits = ds.uint16('x00280100') ?? 0;
+    const frames = Math.max(1, ds.intString('x00280008') ?? 1);
+    const samples = Math.max(1, ds.uint16('x00280002') ?? 1);
+    const announced = rows * columns * Math.ceil(bits / 8) * frames * samples;
+    const end = pixel.dataOffset + Math.min(pixel.length, announced || pixel.length);
+    inf.expectTotal(end - metaEnd, `${columns}×${rows} pixels at ${bits} bits`);
+    inf.fill(end - metaEnd);
+    // The data set is already inflated: the inflater hook hands it back unchanged.
+    return dicomParser.parseDicom(withPrefix(end - metaEnd), { untilTag: PIXEL_TAG, inflater: (array: Uint8Array) => array } as dicomParserModule.ParseDicomOptions);
+  }
+}
+
 /** Parses one DICOM Part 10 file and checks it is an uncompressed single-frame grayscale image. */
-export function parseDicomSlice(file: NamedBuffer): DicomSlice {
+export function parseDicomSlice(file: NamedBuffer, options: ParseDicomOptions = {}): DicomSlice {
   const name = file.name;
   const bytes = toBytes(file.data);
   if (!hasDicomMagic(bytes)) {
     throw new Error(`${name}: not a DICOM file (no "DICM" marker at byte 128${bytes.length < 132 ? `; the file has only ${bytes.length} bytes` : ''})`);
   }
   let ds: dicomParserModule.DataSet;
+  let deflated = false;
   try {
+    // Stop at the pixel data element: its header says where the pixels are; later elements
+    // (padding, signatures) are never needed.
     ds = dicomParser.parseDicom(bytes, {
-      inflater: (array: Uint8Array, position: number) => {
-        // Deflated transfer syntax: raw DEFLATE after the file meta group.
-        const inflated = inflateSync(array.subarray(position));
-        const full = new Uint8Array(position + inflated.length);
-        full.set(array.subarray(0, position), 0);
-        full.set(inflated, position);
-        return full;
+      untilTag: PIXEL_TAG,
+      inflater: () => {
+        deflated = true;
+        throw new Error('deflated transfer syntax');
       },
     } as dicomParserModule.ParseDicomOptions);
   } catch (e) {
-    const msg = describeError(e);
-    const truncated = /past end|end of buffer|overrun|truncat|beyond|greater than or equal to 'byteArray' length/i.test(msg);
-    throw new Error(`${name}: ${truncated ? 'truncated DICOM file' : 'cannot parse DICOM file'} (${msg})`);
+    if (!deflated) throw parseError(name, e);
+    ds = parseDeflated(name, bytes, options.maxSliceBytes ?? DEFAULT_MAX_SLICE_BYTES);
   }
 
   const syntax = (ds.string(TAG.transferSyntax) ?? '1.2.840.10008.1.2').replace(/\0/g, '').trim();
@@ -157,11 +240,6 @@ export function parseDicomSlice(file: NamedBuffer): DicomSlice {
   const pixel = ds.elements[TAG.pixelData];
   if (!pixel) {
     throw new Error(`${name}: missing pixel data (7FE0,0010); SOP class ${ds.string(TAG.sopClass) ?? 'unknown'} is not an image`);
-  }
-  if (pixel.dataOffset + pixel.length > ds.byteArray.length) {
-    throw new Error(
-      `${name}: truncated DICOM file: pixel data needs ${pixel.length} bytes at offset ${pixel.dataOffset}, only ${ds.byteArray.length - pixel.dataOffset} present`,
-    );
   }
   const frames = ds.intString(TAG.numberOfFrames) ?? 1;
   if (frames > 1) throw new Error(`${name}: multi-frame DICOM (${frames} frames, e.g. Enhanced CT/MR) is not supported; export one file per slice`);
@@ -178,6 +256,11 @@ export function parseDicomSlice(file: NamedBuffer): DicomSlice {
   const frameBytes = rows * columns * (bitsAllocated / 8);
   if (pixel.length < frameBytes) {
     throw new Error(`${name}: pixel data has ${pixel.length} bytes, ${columns}×${rows} at ${bitsAllocated} bits needs ${frameBytes}`);
+  }
+  if (pixel.dataOffset + frameBytes > ds.byteArray.length) {
+    throw new Error(
+      `${name}: truncated DICOM file: pixel data needs ${frameBytes} bytes at offset ${pixel.dataOffset}, only ${Math.max(0, ds.byteArray.length - pixel.dataOffset)} present`,
+    );
   }
   const position = numbers(ds, TAG.position);
   const orientation = numbers(ds, TAG.orientation);
@@ -262,13 +345,32 @@ export function groupBySeries(slices: DicomSlice[]): SeriesSummary[] {
   return [...map.values()];
 }
 
-export interface ReadDicomOptions {
-  /** Which SeriesInstanceUID to read when the files hold several. */
+export interface ReadDicomOptions extends ParseDicomOptions {
+  /** Which SeriesInstanceUID to read when the files hold several (the CLI's --series UID). */
   seriesUid?: string;
   /** Largest allowed relative deviation of a slice gap from the mean gap (default 0.05). */
   spacingTolerance?: number;
   /** Name for messages (e.g. the folder). */
   name?: string;
+  /** Largest volume accepted, in bytes of stored pixels (default 2 GiB). */
+  maxBytes?: number;
+  /** Files the caller already skipped (e.g. broken links in a folder): reported with the others. */
+  skipped?: SkippedFile[];
+}
+
+/** A file left out of a series, and why. */
+export interface SkippedFile {
+  name: string;
+  reason: string;
+}
+
+/** Default cap on a whole volume (see ReadDicomOptions.maxBytes). */
+export const DEFAULT_MAX_SERIES_BYTES = 2 ** 31;
+
+function skippedSummary(skipped: SkippedFile[], max = 5): string {
+  const shown = skipped.slice(0, max).map((f) => `${f.name}: ${f.reason}`);
+  if (skipped.length > max) shown.push(`and ${skipped.length - max} more`);
+  return shown.join('; ');
 }
 
 const dot = (a: readonly number[], b: readonly number[]) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
@@ -282,16 +384,45 @@ const cross = (a: readonly number[], b: readonly number[]): Vec3 => [
 export function readDicomSeries(files: NamedBuffer[], options: ReadDicomOptions = {}): Volume {
   const label = options.name ?? 'DICOM series';
   if (files.length === 0) throw new Error(`${label}: no files given`);
-  let slices = files.map(parseDicomSlice);
+  // Stray files (a report, a non-image object, a broken or foreign file) are skipped with a
+  // warning instead of failing the whole folder; a series missing a slice is still caught below
+  // by the spacing check, and its message lists what was skipped.
+  const skipped: SkippedFile[] = [...(options.skipped ?? [])];
+  let slices: DicomSlice[] = [];
+  for (const f of files) {
+    try {
+      slices.push(parseDicomSlice(f, options));
+    } catch (e) {
+      const msg = (e as Error).message;
+      skipped.push({ name: f.name, reason: msg.startsWith(`${f.name}: `) ? msg.slice(f.name.length + 2) : msg });
+    }
+  }
+  if (slices.length === 0) {
+    throw new Error(`${label}: no DICOM image could be read (${skippedSummary(skipped)})`);
+  }
+  try {
+    const volume = readParsedSeries(slices, label, options);
+    if (skipped.length > 0) {
+      volume.warnings = [...(volume.warnings ?? []), `skipped ${skipped.length} file${skipped.length === 1 ? '' : 's'} that are not readable images of the series (${skippedSummary(skipped)})`];
+    }
+    return volume;
+  } catch (e) {
+    if (skipped.length > 0) (e as Error).message += ` (skipped: ${skippedSummary(skipped)})`;
+    throw e;
+  }
+}
+
+function readParsedSeries(parsed: DicomSlice[], label: string, options: ReadDicomOptions): Volume {
+  let slices = parsed;
   const series = groupBySeries(slices);
   if (options.seriesUid !== undefined) {
     slices = slices.filter((s) => s.seriesUid === options.seriesUid);
     if (slices.length === 0) {
-      throw new Error(`${label}: no file belongs to series ${options.seriesUid}; found ${series.map((s) => s.seriesUid).join(', ')}`);
+      throw new Error(`${label}: no image belongs to series ${options.seriesUid} (--series); found ${series.map((s) => s.seriesUid).join(', ')}`);
     }
   } else if (series.length > 1) {
     const list = series.map((s) => `${s.seriesUid} (${s.files.length} files${s.description ? `, "${s.description}"` : ''})`).join('; ');
-    throw new Error(`${label}: inconsistent series: the files belong to ${series.length} different series (${list}); pick one with the seriesUid option`);
+    throw new Error(`${label}: inconsistent series: the files belong to ${series.length} different series (${list}); pick one with --series <UID>`);
   }
   if (slices.length < 2) throw new Error(`${label}: not a volume: only ${slices.length} slice; a series needs at least 2`);
 
@@ -351,6 +482,11 @@ export function readDicomSeries(files: NamedBuffer[], options: ReadDicomOptions 
   const nx = first.columns;
   const ny = first.rows;
   const plane = nx * ny;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_SERIES_BYTES;
+  const volumeBytes = plane * nz * (first.bitsAllocated / 8);
+  if (volumeBytes > maxBytes) {
+    throw new Error(`${label}: ${nx}×${ny}×${nz} at ${first.bitsAllocated} bits is ${volumeBytes} bytes, more than the ${maxBytes}-byte limit; raise it (--max-volume-mb) if the series is real`);
+  }
   // All slices are read before allocating, so one output type fits every slice's rescale parameters.
   const parts: ScaledPart[] = sorted.map(({ s }) => ({ raw: readSlicePixels(s), slope: s.slope, intercept: s.intercept }));
   const type = chooseScaledType(parts);

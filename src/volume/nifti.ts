@@ -6,18 +6,26 @@
 // - Affine: sform when sform_code > 0, else qform, else pixdim diagonal (nibabel's order).
 // - 4D files with more than one frame (fMRI, DWI, multi-echo) are rejected unless `frame` picks
 //   one: silently taking frame 0 would segment an arbitrary time point. A 4th dim of 1 is fine.
+// - .nii.gz is inflated as a stream: the header first, then exactly the bytes it announces, after
+//   checking them against a cap (maxBytes); a bomb never grows past either.
+// - scl_slope/scl_inter are applied in float64 (Float64 output when float32 would overflow); NaN
+//   and infinite voxels are counted in a warning (an error when nothing else is left).
+// - Degenerate sform/qform (NaN, zero or collinear axes) fall back to the next one, down to pixdim.
 // - 2D images (a spatial dim of 1) are rejected: they are not volumes.
 // - scl_slope/scl_inter are applied when slope is finite and non-zero (see rescale.ts for types).
 // - Spacing is |pixdim[1..3]| converted to mm from xyzt_units (metre/micron are rare but legal);
 //   the affine is kept in the file's world units, as nibabel does.
 
-import { gunzipSync, gzipSync } from 'fflate';
+import { gzipSync } from 'fflate';
+import { countNonFinite } from '../io/finite.js';
+import { BoundedInflater } from './bounded-inflate.js';
 import { affineFromNiftiGeometry, quaternToAffine } from './quaternion.js';
 import { applyScaling } from './rescale.js';
 import {
   affineColumnNorms,
   voxelCount,
   type LabelData,
+  type Mat4,
   type NiftiGeometry,
   type Vec3,
   type Volume,
@@ -29,6 +37,8 @@ export interface ReadNiftiOptions {
   name?: string;
   /** For 4D files: which frame (0-based) to read. Without it a 4D file with > 1 frame is an error. */
   frame?: number;
+  /** Largest uncompressed file (header + voxels) accepted, in bytes (default 2 GiB). */
+  maxBytes?: number;
 }
 
 /** Header fields this module uses, read from either NIfTI-1 or NIfTI-2. */
@@ -91,26 +101,6 @@ function toBytes(input: ArrayBuffer | ArrayBufferView): Uint8Array {
 
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
-/** gunzip with errors that name the file; fflate's own messages are terse ("unexpected EOF"). */
-export function gunzip(bytes: Uint8Array, name = 'input'): Uint8Array {
-  let out: Uint8Array;
-  try {
-    out = gunzipSync(bytes);
-  } catch (e) {
-    throw new Error(`${name}: gzip data is truncated or corrupt (${(e as Error).message})`);
-  }
-  // The gzip trailer stores the uncompressed size mod 2^32; a mismatch means a cut-off stream that
-  // fflate happened to accept.
-  if (bytes.length >= 18) {
-    const n = bytes.length;
-    const isize = (bytes[n - 4] | (bytes[n - 3] << 8) | (bytes[n - 2] << 16) | (bytes[n - 1] << 24)) >>> 0;
-    if (isize !== out.length % 2 ** 32) {
-      throw new Error(`${name}: gzip data is truncated or corrupt (trailer says ${isize} bytes, got ${out.length})`);
-    }
-  }
-  return out;
 }
 
 function readString(bytes: Uint8Array, offset: number, length: number): string {
@@ -223,12 +213,33 @@ function spatialUnitToMm(xyztUnits: number): number {
   }
 }
 
-/** Reads a .nii or .nii.gz (gzip detected by its magic bytes, not the name). */
-export function readNifti(input: ArrayBuffer | ArrayBufferView, options: ReadNiftiOptions = {}): Volume {
+/** Default cap on a volume's uncompressed size: 2 GiB, e.g. a 512×512×4096 int16 CT. */
+export const DEFAULT_MAX_VOLUME_BYTES = 2 ** 31;
+
+/** A NIfTI file whose header is read and checked, with its voxels not yet inflated or read. */
+export interface OpenedNifti {
+  header: NiftiHeader;
+  /** [nx, ny, nz] */
+  dims: Vec3;
+  affine: Mat4;
+  /** Bytes of the whole file once uncompressed (header + every frame), as the header announces. */
+  bytes: number;
+  /** Inflates (bounded by `bytes`) and reads the voxels. */
+  read(): Volume;
+}
+
+/**
+ * Reads and checks a .nii / .nii.gz header without touching the voxels: a gzip stream is inflated
+ * only as far as the header. The size the header announces is checked against `maxBytes` before
+ * anything else is inflated, so a bad prompt or a bomb is refused in milliseconds.
+ */
+export function openNifti(input: ArrayBuffer | ArrayBufferView, options: ReadNiftiOptions = {}): OpenedNifti {
   const name = options.name ?? 'input';
-  let bytes = toBytes(input);
-  if (isGzip(bytes)) bytes = gunzip(bytes, name);
-  const h = parseNiftiHeader(bytes, name);
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_VOLUME_BYTES;
+  const fileBytes = toBytes(input);
+  const inflater = isGzip(fileBytes) ? new BoundedInflater(fileBytes, 'gzip', name, maxBytes) : null;
+  const head = inflater ? inflater.bytes(inflater.fill(540)) : fileBytes;
+  const h = parseNiftiHeader(head, name);
   const warnings: string[] = [];
 
   const ndim = h.dim[0];
@@ -257,7 +268,7 @@ export function readNifti(input: ArrayBuffer | ArrayBufferView, options: ReadNif
     }
     frame = options.frame;
   } else if (frames > 1) {
-    throw new Error(`${name}: 4D image with ${frames} frames; choose one with the \`frame\` option (0..${frames - 1})`);
+    throw new Error(`${name}: 4D image with ${frames} frames; choose one with --frame N (0..${frames - 1})`);
   }
 
   const type = TYPE_INFO[h.datatype];
@@ -270,47 +281,86 @@ export function readNifti(input: ArrayBuffer | ArrayBufferView, options: ReadNif
     );
   }
   const headerSize = h.version === 1 ? 348 : 540;
-  if (!(h.voxOffset >= headerSize) || !Number.isInteger(h.voxOffset)) {
+  if (!(h.voxOffset >= headerSize) || !Number.isSafeInteger(h.voxOffset)) {
     throw new Error(`${name}: invalid vox_offset ${h.voxOffset} (must be an integer >= ${headerSize})`);
   }
   const nvox = nx * ny * nz;
   const frameBytes = nvox * type.bytes;
   const start = h.voxOffset + frame * frameBytes;
   const needed = h.voxOffset + frames * frameBytes;
-  if (bytes.length < needed) {
+  const shape = `${nx}×${ny}×${nz}${frames > 1 ? `×${frames}` : ''} ${type.name}`;
+  if (!(needed <= maxBytes)) {
     throw new Error(
-      `${name}: truncated NIfTI file: ${nx}×${ny}×${nz}${frames > 1 ? `×${frames}` : ''} ${type.name} needs ${needed} bytes, the file has ${bytes.length}`,
+      `${name}: the header announces ${shape} (${formatMiB(needed)}), more than the ${formatMiB(maxBytes)} limit; raise it (--max-volume-mb) if the volume is real`,
     );
   }
 
-  const raw = readVoxels(bytes, start, nvox, type, h.littleEndian);
-  const slope = h.sclSlope;
-  const data = Number.isFinite(slope) && slope !== 0 ? applyScaling(raw, slope, Number.isFinite(h.sclInter) ? h.sclInter : 0) : raw;
-
-  const { affine, from } = affineFromNiftiGeometry(h.geometry);
-  if (from === 'pixdim') warnings.push('no qform or sform: using a diagonal affine from pixdim');
-  if (h.geometry.sformCode > 0 && h.geometry.qformCode > 0) {
+  const { affine, from, warnings: affineWarnings } = affineFromNiftiGeometry(h.geometry);
+  warnings.push(...affineWarnings);
+  if (from === 'pixdim' && affineWarnings.length === 0) warnings.push('no qform or sform: using a diagonal affine from pixdim');
+  if (from === 'sform' && h.geometry.qformCode > 0) {
     const q = quaternToAffine(h.geometry.quatern, h.geometry.qoffset, h.geometry.pixdim);
     let diff = 0;
     for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) diff = Math.max(diff, Math.abs(q[r][c] - affine[r][c]));
     if (diff > 1e-3) warnings.push(`qform and sform differ by up to ${diff.toPrecision(3)} (using sform, as nibabel does)`);
   }
-  const toMm = spatialUnitToMm(h.geometry.xyztUnits);
-  const norms = affineColumnNorms(affine);
-  const spacing = [1, 2, 3].map((d, a) => {
-    const p = Math.abs(h.geometry.pixdim[d]);
-    return (p > 0 && Number.isFinite(p) ? p : norms[a]) * toMm;
-  }) as Vec3;
 
-  return {
-    dims: spatial,
-    spacing,
-    data,
-    affine,
-    nifti: h.geometry,
-    source: { format: 'nifti', name: options.name, description: h.description || undefined },
-    warnings: warnings.length ? warnings : undefined,
+  const read = (): Volume => {
+    let bytes = fileBytes;
+    if (inflater) {
+      inflater.expectTotal(needed, shape);
+      inflater.fill(needed);
+      bytes = inflater.bytes();
+      // The gzip trailer stores the uncompressed size mod 2^32; when the whole stream was read,
+      // a mismatch means a cut-off stream that fflate happened to accept.
+      if (inflater.ended && fileBytes.length >= 18) {
+        const n = fileBytes.length;
+        const isize = (fileBytes[n - 4] | (fileBytes[n - 3] << 8) | (fileBytes[n - 2] << 16) | (fileBytes[n - 1] << 24)) >>> 0;
+        if (isize !== inflater.produced % 2 ** 32) {
+          throw new Error(`${name}: gzip data is truncated or corrupt (trailer says ${isize} bytes, got ${inflater.produced})`);
+        }
+      }
+    }
+    if (bytes.length < needed) {
+      throw new Error(`${name}: truncated NIfTI file: ${shape} needs ${needed} bytes, the file has ${bytes.length}`);
+    }
+    const raw = readVoxels(bytes, start, nvox, type, h.littleEndian);
+    const slope = h.sclSlope;
+    const scaled = Number.isFinite(slope) && slope !== 0;
+    const data = scaled ? applyScaling(raw, slope, Number.isFinite(h.sclInter) ? h.sclInter : 0) : raw;
+    const volumeWarnings = [...warnings];
+    if (data instanceof Float32Array || data instanceof Float64Array) {
+      const bad = countNonFinite(data);
+      const how = scaled ? ` after scaling (scl_slope ${slope}, scl_inter ${h.sclInter})` : '';
+      if (bad === nvox) throw new Error(`${name}: every voxel is NaN or infinite${how}; nothing to segment`);
+      if (bad > 0) volumeWarnings.push(`${bad} of ${nvox} voxels are NaN or infinite${how}: they are left out of the intensity window`);
+    }
+    const toMm = spatialUnitToMm(h.geometry.xyztUnits);
+    const norms = affineColumnNorms(affine);
+    const spacing = [1, 2, 3].map((d, a) => {
+      const p = Math.abs(h.geometry.pixdim[d]);
+      return (p > 0 && Number.isFinite(p) ? p : norms[a]) * toMm;
+    }) as Vec3;
+    return {
+      dims: spatial,
+      spacing,
+      data,
+      affine,
+      nifti: h.geometry,
+      source: { format: 'nifti', name: options.name, description: h.description || undefined },
+      warnings: volumeWarnings.length ? volumeWarnings : undefined,
+    };
   };
+  return { header: h, dims: spatial, affine, bytes: needed, read };
+}
+
+/** Reads a .nii or .nii.gz (gzip detected by its magic bytes, not the name). */
+export function readNifti(input: ArrayBuffer | ArrayBufferView, options: ReadNiftiOptions = {}): Volume {
+  return openNifti(input, options).read();
+}
+
+function formatMiB(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 function readVoxels(

@@ -19,9 +19,10 @@ export function quaternToAffine(quatern: Vec3, qoffset: Vec3, pixdim: readonly n
   } else {
     a = Math.sqrt(a2);
   }
-  const dx = pixdim[1] > 0 ? pixdim[1] : 1;
-  const dy = pixdim[2] > 0 ? pixdim[2] : 1;
-  const dz = pixdim[3] > 0 ? pixdim[3] : 1;
+  const size = (p: number) => (p > 0 && Number.isFinite(p) ? p : 1);
+  const dx = size(pixdim[1]);
+  const dy = size(pixdim[2]);
+  const dz = size(pixdim[3]);
   const qfac = pixdim[0] < 0 ? -1 : 1;
   const r = [
     [a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
@@ -94,16 +95,42 @@ export function niftiGeometryFromAffine(affine: Mat4, code: number): NiftiGeomet
 }
 
 /**
+ * Why a voxel→world affine cannot place voxels (NaN/Inf entries, a zero or collinear column), or
+ * null when it is usable. Collinear means the 3×3 part's determinant is below 1e-6 of the product
+ * of its column lengths (the grid collapses onto a plane).
+ */
+export function degenerateAffineReason(affine: Mat4): string | null {
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) if (!Number.isFinite(affine[r][c])) return 'has NaN or infinite entries';
+  const m = [0, 1, 2].map((r) => [affine[r][0], affine[r][1], affine[r][2]]);
+  const norms = [0, 1, 2].map((c) => Math.hypot(m[0][c], m[1][c], m[2][c]));
+  if (norms.some((n) => !(n > 0))) return `has a zero column (voxel size ${norms.map((n) => +n.toPrecision(4)).join(' × ')})`;
+  if (Math.abs(det3(m)) < 1e-6 * norms[0] * norms[1] * norms[2]) return 'is singular (its axes are collinear)';
+  return null;
+}
+
+/**
  * Voxel→world affine of a NIfTI header. Order of preference as in nibabel
  * (Nifti1Header.get_best_affine): sform when sform_code > 0, else qform when qform_code > 0, else
- * nifti1.h "METHOD 1" (a diagonal of pixdim with no offset).
+ * nifti1.h "METHOD 1" (a diagonal of pixdim with no offset). A degenerate sform or qform (NaN,
+ * zero or collinear axes) is skipped with a warning, down to the pixdim diagonal, whose
+ * non-finite or non-positive sizes become 1 mm.
  */
-export function affineFromNiftiGeometry(g: NiftiGeometry): { affine: Mat4; from: 'sform' | 'qform' | 'pixdim' } {
+export function affineFromNiftiGeometry(g: NiftiGeometry): { affine: Mat4; from: 'sform' | 'qform' | 'pixdim'; warnings: string[] } {
+  const warnings: string[] = [];
   if (g.sformCode > 0) {
-    return { affine: [...g.srow.map((r) => [...r]), [0, 0, 0, 1]], from: 'sform' };
+    const affine = [...g.srow.map((r) => [...r]), [0, 0, 0, 1]];
+    const bad = degenerateAffineReason(affine);
+    if (!bad) return { affine, from: 'sform', warnings };
+    warnings.push(`the sform ${bad}: ignored (${g.qformCode > 0 ? 'trying the qform' : 'using pixdim'})`);
   }
-  if (g.qformCode > 0) return { affine: quaternToAffine(g.quatern, g.qoffset, g.pixdim), from: 'qform' };
-  const d = [1, 2, 3].map((i) => (g.pixdim[i] > 0 ? g.pixdim[i] : 1));
+  if (g.qformCode > 0) {
+    const quaternOk = g.quatern.every((q) => Number.isFinite(q)) && g.qoffset.every((q) => Number.isFinite(q));
+    const affine = quaternToAffine(g.quatern, g.qoffset, g.pixdim);
+    const bad = quaternOk ? degenerateAffineReason(affine) : 'has NaN or infinite quaternion or offset';
+    if (!bad) return { affine, from: 'qform', warnings };
+    warnings.push(`the qform ${bad}: ignored (using pixdim)`);
+  }
+  const d = [1, 2, 3].map((i) => (g.pixdim[i] > 0 && Number.isFinite(g.pixdim[i]) ? g.pixdim[i] : 1));
   return {
     affine: [
       [d[0], 0, 0, 0],
@@ -112,6 +139,7 @@ export function affineFromNiftiGeometry(g: NiftiGeometry): { affine: Mat4; from:
       [0, 0, 0, 1],
     ],
     from: 'pixdim',
+    warnings,
   };
 }
 

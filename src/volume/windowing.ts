@@ -74,14 +74,15 @@ export interface Stats {
   max: number;
 }
 
-/** Count/min/max of the finite values (optionally only non-zero ones). NaN is skipped. */
+/** Count/min/max of the finite values (optionally only non-zero ones). NaN and ±Inf are skipped. */
 export function valueStats(data: ArrayLike<number>, nonZeroOnly = false): Stats {
   let count = 0;
   let min = Infinity;
   let max = -Infinity;
   for (let n = 0; n < data.length; n++) {
     const v = data[n];
-    if (v !== v || (nonZeroOnly && v === 0)) continue;
+    // v - v is NaN for NaN and ±Inf: one Inf voxel must not stretch the window.
+    if (v - v !== 0 || (nonZeroOnly && v === 0)) continue;
     count++;
     if (v < min) min = v;
     if (v > max) max = v;
@@ -105,14 +106,14 @@ function lerp(a: number, b: number, t: number): number {
 /**
  * Exact percentiles (numpy.percentile's default 'linear' method) in two passes: a histogram finds
  * which bin holds each needed order statistic, then only that bin's values are sorted. Integer data
- * with a small range uses one bin per value and needs no sort. NaN is ignored (like nanpercentile).
+ * with a small range uses one bin per value and needs no sort. NaN and ±Inf are ignored.
  */
 export function percentiles(data: ArrayLike<number>, ps: readonly number[], nonZeroOnly = false): number[] {
   for (const p of ps) if (!(p >= 0 && p <= 100)) throw new Error(`percentile must be in [0, 100], got ${p}`);
   const { count, min, max } = valueStats(data, nonZeroOnly);
   if (count === 0) return ps.map(() => NaN);
   if (min === max) return ps.map(() => min);
-  const skip = (v: number) => v !== v || (nonZeroOnly && v === 0);
+  const skip = (v: number) => v - v !== 0 || (nonZeroOnly && v === 0);
 
   // Order statistics needed: floor and ceil of p/100 * (count - 1) for each p.
   const ranks = new Set<number>();

@@ -123,7 +123,7 @@ describe('readDicomSeries on synthetic series', () => {
     );
     expect(() => readDicomSeries(series(3, (k) => (k === 2 ? { pixelSpacing: [0.7, 0.8] } : {})))).toThrow(/pixel spacing/);
     const mixed = series(4, (k) => ({ seriesUid: k < 2 ? '1.2.3.1' : '1.2.3.2' }));
-    expect(() => readDicomSeries(mixed)).toThrow(/inconsistent series: the files belong to 2 different series \(1\.2\.3\.1 \(2 files\); 1\.2\.3\.2 \(2 files\)\); pick one with the seriesUid option/);
+    expect(() => readDicomSeries(mixed)).toThrow(/inconsistent series: the files belong to 2 different series \(1\.2\.3\.1 \(2 files\); 1\.2\.3\.2 \(2 files\)\); pick one with --series <UID>/);
     expect(readDicomSeries(mixed, { seriesUid: '1.2.3.2' }).data[0]).toBe(200);
     expect(() => readDicomSeries(series(3, () => ({ position: [0, 0, 0] })))).toThrow(/at the same position/);
     expect(() => readDicomSeries(series(4, (k) => ({ position: [0, 0, k === 3 ? 12 : 2.5 * k] })))).toThrow(
@@ -134,12 +134,19 @@ describe('readDicomSeries on synthetic series', () => {
 
   it('names a compressed transfer syntax, missing pixel data, truncation and non-DICOM files', () => {
     const files = daikonSeries().slice(0, 3);
-    expect(() => readDicomSeries([...files, { name: 'jpeg_2000.dcm', data: daikonFile('jpeg_2000.dcm') }])).toThrow(
-      /jpeg_2000\.dcm: transfer syntax 1\.2\.840\.10008\.1\.2\.4\.91 \(JPEG 2000\) is not supported/,
+    // A stray file of another kind is skipped with a warning naming it and why.
+    const withStray = readDicomSeries([...files, { name: 'jpeg_2000.dcm', data: daikonFile('jpeg_2000.dcm') }]);
+    expect(withStray.dims[2]).toBe(3);
+    expect(withStray.warnings?.join('\n')).toMatch(
+      /skipped 1 file .*jpeg_2000\.dcm: transfer syntax 1\.2\.840\.10008\.1\.2\.4\.91 \(JPEG 2000\) is not supported/,
+    );
+    // Nothing readable left: the error carries the reason.
+    expect(() => readDicomSeries([{ name: 'jpeg_2000.dcm', data: daikonFile('jpeg_2000.dcm') }])).toThrow(
+      /no DICOM image could be read \(jpeg_2000\.dcm: transfer syntax 1\.2\.840\.10008\.1\.2\.4\.91 \(JPEG 2000\) is not supported/,
     );
     expect(() => parseDicomSlice({ name: 'rle.dcm', data: daikonFile('rle.dcm') })).toThrow(/1\.2\.840\.10008\.1\.2\.5 \(RLE Lossless\)/);
     const noPixels = series(2, (k) => (k === 1 ? { pixels: undefined } : {}));
-    expect(() => readDicomSeries(noPixels)).toThrow(/s1\.dcm: missing pixel data \(7FE0,0010\)/);
+    expect(() => readDicomSeries(noPixels)).toThrow(/not a volume: only 1 slice.*\(skipped: s1\.dcm: missing pixel data \(7FE0,0010\)/);
     const whole = daikonFile('volume/brain_001.dcm');
     // brain_001.dcm's pixel data (131072 bytes) starts at byte 1842; cut inside it, and inside the header.
     expect(() => parseDicomSlice({ name: 'cut.dcm', data: whole.subarray(0, 1842 + 50000) })).toThrow(/cut\.dcm: truncated DICOM file/);

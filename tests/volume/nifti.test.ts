@@ -242,7 +242,7 @@ describe('readNifti on synthetic files', () => {
   it('rejects a 4D file with several frames unless a frame is chosen', () => {
     const frames = new Uint8Array(3 * n).map((_, i) => Math.floor(i / n) * 10 + (i % n));
     const file = buildNifti1({ dim: [4, 4, 3, 2, 3, 1, 1, 1], datatype: 2, bitpix: 8 }, frames);
-    expect(() => readNifti(file, { name: 'bold.nii' })).toThrow(/bold\.nii: 4D image with 3 frames; choose one with the `frame` option \(0\.\.2\)/);
+    expect(() => readNifti(file, { name: 'bold.nii' })).toThrow(/bold\.nii: 4D image with 3 frames; choose one with --frame N \(0\.\.2\)/);
     expect(Array.from(readNifti(file, { frame: 1 }).data)).toEqual(Array.from(frames.subarray(n, 2 * n)));
     expect(() => readNifti(file, { frame: 3 })).toThrow(/frame 3 is out of range \(the file has 3 frames\)/);
     // A 4th dimension of 1 is just a 3D volume.
