@@ -18,6 +18,8 @@ import {
   parseAxisOption,
   parseDirection,
   parseWindowOption,
+  VOLUME_FILE_OPTIONS,
+  volumeFileOptions,
   WINDOW_HELP,
   withInterrupt,
 } from './segment.js';
@@ -45,6 +47,9 @@ PNGs into --report-dir and prints the Markdown table.
   --direction D          both (default), forward or backward
   --max-slices N         most slices to track in each direction (default: to the ends)
   --largest-component    keep only the largest 3-D connected component (MedSAM2 post-processing)
+  --series UID           DICOM folder holding several series: the SeriesInstanceUID to read
+  --frame N              4D NIfTI: the frame (0-based) to evaluate
+  --max-volume-mb N      largest uncompressed volume accepted (default 2048)
   --nsd-tolerance MM     NSD tolerance (default 2 mm)
   --overlays N           overlay pictures per structure (default 3; 0 for none)
   --report-dir DIR       where the report goes (default eval-report)
@@ -92,6 +97,7 @@ export async function run(argv: string[]): Promise<number> {
       direction: { type: 'string' },
       'max-slices': { type: 'string' },
       'largest-component': { type: 'boolean' },
+      ...VOLUME_FILE_OPTIONS,
       'nsd-tolerance': { type: 'string' },
       overlays: { type: 'string' },
       'report-dir': { type: 'string' },
@@ -115,6 +121,7 @@ export async function run(argv: string[]): Promise<number> {
   const direction = parseDirection(values, USAGE);
   const maxSlices = maxSlicesOption(values, USAGE);
   const window = parseWindowOption(values);
+  const fileOptions = volumeFileOptions(values, USAGE);
   let prompt;
   try {
     prompt = parsePromptMode(typeof values.prompt === 'string' ? values.prompt : 'box');
@@ -141,8 +148,8 @@ export async function run(argv: string[]): Promise<number> {
     names = parseLabelNames(readFileSync(values.names, 'utf8'));
     if (names.size === 0) throw new Error(`names ${values.names}: no "value name" lines found`);
   }
-  const volume = readVolumeInput(volumePath, 'image');
-  const labels = readVolumeInput(labelsPath, 'labels');
+  const volume = readVolumeInput(volumePath, 'image', fileOptions);
+  const labels = readVolumeInput(labelsPath, 'labels', { maxBytes: fileOptions.maxBytes });
   checkSameGeometry(volume, labels, [`image ${volumePath}`, `labels ${labelsPath}`]);
   if (!structures) {
     const present = new Set<number>();

@@ -4,13 +4,14 @@
 // temporary file and never replaces an input.
 
 import { choiceOption, intOption, parseCli, UsageError } from '../../weights-tools/cli-args.js';
-import { checkOutputFile, loadEngine, readVolumeInput, readWeightsInfo, writeLabelsFile } from '../pipeline/node-io.js';
+import { checkOutputFile, loadEngine, openVolumeInput, readWeightsInfo, writeLabelsFile } from '../pipeline/node-io.js';
 import { prepareVolume, toSourceLabels, windowChoice, type WindowChoice } from '../pipeline/prepare-volume.js';
 import { DIRECTIONS, propagationLength, segmentVolume, type ObjectPrompt } from '../pipeline/segment-volume.js';
 import type { Direction } from '../model/video-predictor.js';
 import { planReorientation } from '../volume/orientation.js';
 import { AXES, sliceShape, type Axis } from '../volume/slicing.js';
 import { checkBox, checkPoints, checkSliceIndex, type Box, type Point } from '../volume/validate.js';
+import type { VolumeFileOptions } from '../volume/node-files.js';
 import { axisCodes, type Volume } from '../volume/volume.js';
 import { ProgressBar } from './progress.js';
 
@@ -37,6 +38,9 @@ object in the order given).
   --direction D          both (default), forward or backward from the prompted slice
   --max-slices N         most slices to track in each direction (default: to the ends)
   --largest-component    keep only the largest 3-D connected component of each object
+  --series UID           DICOM folder holding several series: the SeriesInstanceUID to read
+  --frame N              4D NIfTI: the frame (0-based) to segment
+  --max-volume-mb N      largest uncompressed volume accepted (default 2048)
   --force                replace --out if it already exists
   --quiet                no progress display
 
@@ -130,12 +134,37 @@ export function maxSlicesOption(values: Record<string, unknown>, usage: string):
   return Number(raw);
 }
 
+/** --series, --frame and --max-volume-mb: which part of the input to read, and how much at most. */
+export function volumeFileOptions(values: Record<string, unknown>, usage: string): VolumeFileOptions {
+  const frame = values.frame;
+  if (frame !== undefined && (typeof frame !== 'string' || !/^\d+$/.test(frame))) {
+    throw new UsageError(`--frame must be a non-negative integer, got "${String(frame)}"`, usage);
+  }
+  const series = values.series;
+  if (series !== undefined && (typeof series !== 'string' || !/^[0-9.]+$/.test(series))) {
+    throw new UsageError(`--series must be a SeriesInstanceUID (digits and dots), got "${String(series)}"`, usage);
+  }
+  const mb = intOption(values, 'max-volume-mb', usage);
+  return {
+    frame: frame === undefined ? undefined : Number(frame),
+    seriesUid: series as string | undefined,
+    maxBytes: mb === undefined ? undefined : mb * 2 ** 20,
+  };
+}
+
+/** The option specs of volumeFileOptions, for parseCli. */
+export const VOLUME_FILE_OPTIONS = {
+  series: { type: 'string' },
+  frame: { type: 'string' },
+  'max-volume-mb': { type: 'string' },
+} as const;
+
 export function parseWindowOption(values: Record<string, unknown>): WindowChoice | undefined {
   return typeof values.window === 'string' ? windowChoice(values.window) : undefined;
 }
 
 /** Dims after the LPS reorientation the pipeline applies, for checking prompts before any work. */
-export function orientedDims(volume: Volume): [number, number, number] {
+export function orientedDims(volume: Pick<Volume, 'affine' | 'dims'>): [number, number, number] {
   return planReorientation(volume.affine, volume.dims, 'LPS').targetDims;
 }
 
@@ -176,6 +205,7 @@ export async function run(argv: string[]): Promise<number> {
       direction: { type: 'string' },
       'max-slices': { type: 'string' },
       'largest-component': { type: 'boolean' },
+      ...VOLUME_FILE_OPTIONS,
       force: { type: 'boolean' },
       quiet: { type: 'boolean' },
     },
@@ -194,6 +224,7 @@ export async function run(argv: string[]): Promise<number> {
   const direction = parseDirection(values, USAGE);
   const maxSlices = maxSlicesOption(values, USAGE);
   const window = parseWindowOption(values);
+  const fileOptions = volumeFileOptions(values, USAGE);
   let sliceIndex: number | undefined;
   if (values.slice !== undefined) {
     if (typeof values.slice !== 'string' || !/^-?\d+$/.test(values.slice)) throw new UsageError(`--slice must be an integer, got "${String(values.slice)}"`, USAGE);
@@ -203,11 +234,12 @@ export async function run(argv: string[]): Promise<number> {
   const outPath = values.out;
   const quiet = values.quiet === true;
 
-  // Cheap checks first: output path, weights header, the volume and the prompts against it.
+  // Cheap checks first: output path, weights header, the volume's header and the prompts against
+  // its grid; only then are the voxels read (a .nii.gz is not inflated before the prompts pass).
   checkOutputFile(outPath, [volumePath, weightsPath], values.force === true);
   const weights = await readWeightsInfo(weightsPath);
-  const volume = readVolumeInput(volumePath, 'image');
-  const dims = orientedDims(volume);
+  const opened = openVolumeInput(volumePath, 'image', fileOptions);
+  const dims = orientedDims(opened);
   const { width, height, count } = sliceShape(dims, axis);
   const slice = sliceIndex ?? Math.floor(count / 2);
   checkSliceIndex(slice, dims, axis);
@@ -222,6 +254,7 @@ export async function run(argv: string[]): Promise<number> {
     return { label: n + 1, slice, ...('box' in o ? { box: o.box } : { points: o.points }) };
   });
 
+  const volume = opened.read();
   const prepared = prepareVolume(volume, { axis, window });
   const log = (line: string) => {
     if (!quiet) process.stderr.write(`${line}\n`);

@@ -11,22 +11,36 @@ import { configFromMetadata, type Sam2Config } from '../model/config.js';
 import { Sam2Model } from '../model/sam2-model.js';
 import { Gpu } from '../runtime/gpu.js';
 import { writeNiftiLabels } from '../volume/nifti.js';
-import { readVolumeFile } from '../volume/node-files.js';
+import { openVolumeFile, type OpenedVolumeFile, type VolumeFileOptions } from '../volume/node-files.js';
 import type { Volume } from '../volume/volume.js';
 import type { EvaluationResult } from './evaluate-volume.js';
 
-/** Reads a NIfTI file or DICOM folder; `role` ("image", "labels") prefixes every error. */
-export function readVolumeInput(path: string, role: string): Volume {
-  if (!existsSync(path)) throw new Error(`${role} ${path}: no such file or folder`);
+/** Runs a volume reader, prefixing its errors with `role` and the full path. */
+function asInput<T>(path: string, role: string, read: () => T): T {
   try {
-    return readVolumeFile(path);
+    return read();
   } catch (e) {
     const msg = (e as Error).message;
-    // readVolumeFile's messages start with the file's base name: name the input by its full path.
+    // The readers' messages start with the file's base name: name the input by its full path.
     const name = basename(path);
     const detail = msg.startsWith(path) ? msg.slice(path.length) : msg.startsWith(name) ? msg.slice(name.length) : `: ${msg}`;
     throw new Error(`${role} ${path}${detail}`);
   }
+}
+
+/**
+ * Opens a NIfTI file (header only) or DICOM folder; `role` ("image", "labels") prefixes every
+ * error. Check prompts against `dims` before calling `read()`.
+ */
+export function openVolumeInput(path: string, role: string, options: VolumeFileOptions = {}): OpenedVolumeFile {
+  if (!existsSync(path)) throw new Error(`${role} ${path}: no such file or folder`);
+  const opened = asInput(path, role, () => openVolumeFile(path, options));
+  return { dims: opened.dims, affine: opened.affine, read: () => asInput(path, role, () => opened.read()) };
+}
+
+/** Reads a NIfTI file or DICOM folder; `role` ("image", "labels") prefixes every error. */
+export function readVolumeInput(path: string, role: string, options: VolumeFileOptions = {}): Volume {
+  return openVolumeInput(path, role, options).read();
 }
 
 export interface WeightsInfo {
