@@ -35,10 +35,12 @@ export class BufferPool {
   private sizes = new WeakMap<GPUBuffer, number>();
   readonly stats: PoolStats = { created: 0, allocatedBytes: 0, inUseBytes: 0, peakBytes: 0 };
 
+  /** `allocate` creates the buffers (default device.createBuffer; the Gpu wraps it in error scopes). */
   constructor(
     private readonly device: GPUDevice,
     private readonly maxBufferSize: number,
     private readonly usage = STORAGE_USAGE,
+    private readonly allocate: (desc: GPUBufferDescriptor) => GPUBuffer = (desc) => device.createBuffer(desc),
   ) {}
 
   acquire(bytes: number, label = ''): GPUBuffer {
@@ -51,7 +53,7 @@ export class BufferPool {
     const list = this.free.get(size);
     let buf = list?.pop();
     if (!buf) {
-      buf = this.device.createBuffer({ size, usage: this.usage, label });
+      buf = this.allocate({ size, usage: this.usage, label });
       this.sizes.set(buf, size);
       this.stats.created++;
       this.stats.allocatedBytes += size;

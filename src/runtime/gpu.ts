@@ -4,8 +4,9 @@
 
 import { programKey, type KernelProgram } from '../kernels/program.js';
 import { KernelSelector, type KernelSelectorOptions, type OpFamily } from '../kernels/registry.js';
-import { BufferPool, type PoolStats } from './buffer-pool.js';
+import { BufferPool, STORAGE_USAGE, type PoolStats } from './buffer-pool.js';
 import { createDevice, type CreateDeviceOptions, type DeviceInfo, type GpuFeatures } from './device.js';
+import { faultsFromEnv, GpuErrorMonitor, GpuError, type GpuFaults } from './gpu-errors.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { TimestampProfiler, type KernelTiming } from './profiler.js';
 import { CommandRecorder } from './recorder.js';
@@ -19,6 +20,8 @@ export interface GpuOptions extends CreateDeviceOptions {
   maxDispatchesPerSubmit?: number;
   /** Kernel variant choice: forced variants, a tuned cache (see src/kernels/registry.ts). */
   kernels?: KernelSelectorOptions;
+  /** Test hooks (simulated out-of-memory, device loss); default from SAM2_GPU_FAULT in Node. */
+  faults?: GpuFaults;
 }
 
 export class Gpu implements TensorOwner {
@@ -29,6 +32,8 @@ export class Gpu implements TensorOwner {
   readonly recorder: CommandRecorder;
   /** Picks a kernel variant per launch for this adapter (forced, tuned, else heuristic). */
   readonly kernels: KernelSelector;
+  /** GPU errors and device loss: the first one fails every later call (see gpu-errors.ts). */
+  readonly errors: GpuErrorMonitor;
   private profiling = false;
   private profiler: TimestampProfiler | null = null;
   private doneProfilers: TimestampProfiler[] = [];
@@ -36,19 +41,21 @@ export class Gpu implements TensorOwner {
   private cpuEpoch = 0;
   private readonly maxDispatches: number;
   private readonly readbackPool = new Map<number, GPUBuffer[]>();
-  private lost: string | null = null;
+  /** Kernels recorded since the last submit, to name them in a GPU error. */
+  private batchKernels = new Set<string>();
+  private submits = 0;
 
   private constructor(info: DeviceInfo, opts: GpuOptions) {
     this.info = info;
     this.device = info.device;
-    this.pool = new BufferPool(this.device, this.device.limits.maxBufferSize);
+    this.errors = new GpuErrorMonitor(this.device);
+    const faults = opts.faults ?? (typeof process !== 'undefined' ? faultsFromEnv(process.env?.SAM2_GPU_FAULT) : undefined);
+    if (faults) this.errors.inject(faults);
+    this.pool = new BufferPool(this.device, this.device.limits.maxBufferSize, STORAGE_USAGE, (d) => this.errors.createBuffer(d));
     this.pipelines = new PipelineCache(this.device);
     this.recorder = new CommandRecorder(this.device);
     this.kernels = new KernelSelector(info.target, opts.kernels);
     this.maxDispatches = opts.maxDispatchesPerSubmit ?? 512;
-    this.device.lost.then((l) => {
-      this.lost = `GPU device lost (${l.reason}): ${l.message}`;
-    });
   }
 
   static async create(opts: GpuOptions = {}): Promise<Gpu> {
@@ -84,6 +91,7 @@ export class Gpu implements TensorOwner {
 
   /** An uninitialized tensor from the pool. Release it when done (tensor.release()). */
   empty(shape: readonly number[], dtype: DType = 'f32', label = ''): GpuTensor {
+    this.errors.throwIfFailed();
     const bytes = Math.ceil((numel(shape) * DTYPE_BYTES[dtype]) / 4) * 4;
     this.checkBindingSize(bytes, `tensor ${label} ${shapeStr(shape)} ${dtype}`);
     const buf = this.pool.acquire(bytes, label);
@@ -107,6 +115,8 @@ export class Gpu implements TensorOwner {
 
   /** Overwrites a tensor's contents from the host (queued; ordered before later submits). */
   write(t: GpuTensor, data: HostArray): void {
+    // After a loss writeBuffer is a silent no-op: say so instead.
+    this.errors.throwIfFailed();
     let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (bytes.byteLength % 4) {
       const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
@@ -129,7 +139,8 @@ export class Gpu implements TensorOwner {
 
   /** Records one kernel launch. */
   run(p: KernelProgram): void {
-    if (this.lost) throw new Error(this.lost);
+    this.errors.throwIfFailed();
+    this.batchKernels.add(p.name);
     const pipeline = this.pipelines.get(p);
     const entries: GPUBindGroupEntry[] = p.bindings.map((t, i) => {
       if (t.isReleased) throw new Error(`${p.name}: binding ${i} (${t.label}) was released before use`);
@@ -187,46 +198,71 @@ export class Gpu implements TensorOwner {
     }
   }
 
-  /** Submits everything recorded so far. */
+  /** Submits everything recorded so far; errors of the submit are named by its kernels. */
   flush(): void {
     if (this.profiler) {
       this.profiler.resolve(this.recorder.commandEncoder());
       this.doneProfilers.push(this.profiler);
       this.profiler = null;
     }
+    if (!this.recorder.hasWork) return;
     this.recorder.submit();
+    this.submits++;
+    this.errors.cycle(this.describeBatch());
+    this.batchKernels.clear();
+    this.errors.afterSubmit();
   }
 
-  /** Flushes and waits for the GPU to finish; surfaces compile errors with kernel names. */
+  private describeBatch(): string {
+    const names = [...this.batchKernels];
+    const shown = names.slice(0, 6).join(', ');
+    return names.length === 0 ? `submit ${this.submits} (copies and uploads)` : `submit ${this.submits} (kernels ${shown}${names.length > 6 ? `, and ${names.length - 6} more` : ''})`;
+  }
+
+  /**
+   * Flushes and waits for the GPU to finish; surfaces compile errors with kernel names, GPU
+   * errors (out of memory, validation) with the tensor or kernels involved, and device loss.
+   */
   async sync(): Promise<void> {
     this.flush();
+    this.errors.cycle('work recorded before a sync');
     await this.device.queue.onSubmittedWorkDone();
     await this.pipelines.checkErrors();
-    if (this.lost) throw new Error(this.lost);
+    await this.errors.check();
   }
 
   private readbackBuffer(size: number): GPUBuffer {
     const list = this.readbackPool.get(size);
-    return (
-      list?.pop() ??
-      this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' })
-    );
+    return list?.pop() ?? this.errors.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
   }
 
-  /** Copies a tensor back to the host. f16 tensors come back as raw Uint16Array bits. */
+  /**
+   * Copies a tensor back to the host. f16 tensors come back as raw Uint16Array bits. The data is
+   * returned only when no GPU error happened up to and including this copy: a readback after a
+   * failed allocation would otherwise return whatever the staging buffer held before.
+   */
   async readRaw(t: GpuTensor): Promise<ArrayBuffer> {
+    this.errors.throwIfFailed();
     const size = Math.ceil(t.byteLength / 4) * 4;
     const staging = this.readbackBuffer(size);
     this.recorder.commandEncoder().copyBufferToBuffer(t.buffer, t.offset, staging, 0, size);
     this.flush();
-    await staging.mapAsync(GPUMapMode.READ, 0, size);
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, size);
+    } catch (e) {
+      // A lost device aborts the map with an empty AbortError: report the loss itself.
+      const lost = await this.errors.lostError();
+      if (lost) throw lost;
+      await this.errors.check();
+      throw new GpuError(`reading back tensor "${t.label}" failed: ${(e as Error).message || (e as Error).name}`, 'internal', `tensor "${t.label}"`);
+    }
     const out = staging.getMappedRange(0, size).slice(0, t.byteLength);
     staging.unmap();
+    await this.pipelines.checkErrors();
+    await this.errors.check();
     let list = this.readbackPool.get(size);
     if (!list) this.readbackPool.set(size, (list = []));
     list.push(staging);
-    await this.pipelines.checkErrors();
-    if (this.lost) throw new Error(this.lost);
     return out;
   }
 
