@@ -138,6 +138,32 @@ export class MemoryBank {
    * Conditioning frames replace any non-conditioning output of the same frame.
    */
   store(frame: number, kind: 'cond' | 'non_cond', maskmem: GpuTensor, objPtr: GpuTensor): void {
+    this.put(frame, kind, maskmem, objPtr, true);
+  }
+
+  /**
+   * Which frames the bank holds: conditioning frames in prompting order, non-conditioning
+   * memories, and frames with only a pointer left. What `restore` needs to rebuild it elsewhere.
+   */
+  snapshot(): { cond: number[]; nonCond: number[]; pointers: number[] } {
+    return { cond: this.condFrames, nonCond: [...this.nonCondSlots.keys()], pointers: [...this.ptrFrames] };
+  }
+
+  /** Stores a memory as `store` does, but without evicting (rebuilding a bank from a snapshot). */
+  restore(frame: number, kind: 'cond' | 'non_cond', maskmem: GpuTensor, objPtr: GpuTensor): void {
+    this.put(frame, kind, maskmem, objPtr, false);
+  }
+
+  /** Restores the pointer of a frame whose memory was evicted (pointers are kept for every frame). */
+  restorePointer(frame: number, objPtr: GpuTensor): void {
+    if (frame < 0 || frame >= this.numFrames) throw new Error(`memory bank: frame ${frame} outside 0..${this.numFrames - 1}`);
+    this.gpu.recorder
+      .commandEncoder()
+      .copyBufferToBuffer(objPtr.buffer, objPtr.offset, this.ptrStore.buffer, frame * this.hidden * 4, this.hidden * 4);
+    this.ptrFrames.add(frame);
+  }
+
+  private put(frame: number, kind: 'cond' | 'non_cond', maskmem: GpuTensor, objPtr: GpuTensor, evict: boolean): void {
     if (frame < 0 || frame >= this.numFrames) throw new Error(`memory bank: frame ${frame} outside 0..${this.numFrames - 1}`);
     const own = kind === 'cond' ? this.condSlots : this.nonCondSlots;
     const other = kind === 'cond' ? this.nonCondSlots : this.condSlots;
@@ -147,7 +173,7 @@ export class MemoryBank {
       this.freeSlots.push(old);
     }
     // Evict what no later query can reach before taking a slot, so the slab stops growing sooner.
-    if (kind === 'non_cond') this.evict(frame);
+    if (kind === 'non_cond' && evict) this.evict(frame);
     let slot = own.get(frame);
     if (slot === undefined) {
       slot = this.takeSlot();

@@ -133,6 +133,15 @@ export class Sam2Model implements Sam2Parts {
     return { lowResMasks: lowRes, highResMasks: highRes, objPtr, objectScoreLogit: present ? 10 : -10, ious: new Float32Array([1]) };
   }
 
+  upsampleLowRes(lowRes: GpuTensor): GpuTensor {
+    const S = this.config.imageSize;
+    const low = this.config.lowResMaskSize;
+    // The same kernel and shapes as SamHeads' high_res_masks, so the result is bit-identical.
+    const out = this.gpu.empty([S, S], 'f32', 'high-res-masks');
+    resize(this.gpu, 'bilinear', lowRes.reshape([low, low, 1]), [S, S], out.reshape([S, S, 1]));
+    return out;
+  }
+
   encodeMemory(l2: GpuTensor, highResMasks: GpuTensor, binarize: boolean, objectScoreLogit: number): GpuTensor {
     return this.memoryEncoder.forward({ pixFeat: l2, highResMasks, binarize, objectScoreLogit });
   }

@@ -45,6 +45,11 @@ export interface Sam2Parts {
   decode(pix: GpuTensor, feats: ImageFeatures, prompt: PromptInput, multimask: boolean): Promise<HeadsOutput>;
   /** `_use_mask_as_output`: a binary [S, S] mask prompt becomes the output directly. */
   maskAsOutput(feats: ImageFeatures, mask: GpuTensor): Promise<HeadsOutput>;
+  /**
+   * The high-res masks `decode` derives from its low-res ones (bilinear to [S, S]), recomputed from
+   * low-res logits kept on the host: a resumed propagation re-encodes memories from them.
+   */
+  upsampleLowRes(lowRes: GpuTensor): GpuTensor;
   /** `_encode_new_memory`: [F*F, memDim] f32 (before the bank's bf16 rounding). */
   encodeMemory(l2: GpuTensor, highResMasks: GpuTensor, binarize: boolean, objectScoreLogit: number): GpuTensor;
   /** Memory sine PE [F*F, memDim] and the GPU memory-bank inputs shared by all objects. */

@@ -10,6 +10,7 @@ import { FeatureScheduler, type SchedulerOptions, type SliceSource } from './fea
 import { applyNonOverlap, bilinearResize, binarize } from './mask-postprocess.js';
 import { MemoryBank, memoryBankShared, type MemoryBankShared } from './memory-bank.js';
 import type { HeadsOutput, PromptInput, Sam2Parts } from './sam2-parts.js';
+import { checkResumeTarget, recreateHeads, reencodeMemory, type ResumableOutput } from './video-resume.js';
 import type { WeightScope } from './weights.js';
 
 export type Direction = 'forward' | 'backward' | 'both';
@@ -48,11 +49,19 @@ export interface SliceResult {
   objectScores: number[];
 }
 
-interface FrameOut {
-  lowResHost: Float32Array;
-  objectScoreLogit: number;
+interface FrameOut extends ResumableOutput {
   /** Until preflight: what the memory encoder and the bank need. */
   pending?: { highRes: GpuTensor; objPtr: GpuTensor };
+}
+
+/** A propagation in progress: its passes (slice orders) and the next slice to process. */
+interface PropagationProgress {
+  passes: number[][];
+  /** Whether each pass tracks backward. */
+  reverse: boolean[];
+  logits: boolean;
+  pass: number;
+  index: number;
 }
 
 interface ObjectState {
@@ -72,6 +81,8 @@ export class Sam2Video {
   private readonly scheduler: FeatureScheduler;
   private readonly shared: MemoryBankShared;
   private cancelled = false;
+  /** The propagation in progress, kept when it stops on an error so `resumeOn` can continue it. */
+  private progress: PropagationProgress | null = null;
   private readonly S: number;
   private readonly lowSide: number;
 
@@ -218,6 +229,7 @@ export class Sam2Video {
     const feats = this.scheduler.get(slice);
     const heads = await this.parts.maskAsOutput(feats, t);
     const out = await this.toFrameOut(heads, true);
+    out.maskPrompt = m;
     void isInit;
     void reverse;
     this.setTemp(o, slice, key, out);
@@ -293,17 +305,26 @@ export class Sam2Video {
       const mem = this.parts.encodeMemory(feats.l2, heads.highResMasks, binarizeMem, heads.objectScoreLogit);
       o.bank.store(slice, 'non_cond', mem, heads.objPtr);
       mem.release();
+      const out = await this.toFrameOut(heads, false);
+      out.memBinarize = binarizeMem;
+      return out;
     }
-    return this.toFrameOut(heads, !runMemEncoder);
+    return this.toFrameOut(heads, true);
   }
 
   private async toFrameOut(heads: HeadsOutput, keepPending: boolean): Promise<FrameOut> {
-    const lowResHost = await this.gpu.read(heads.lowResMasks);
+    // The pointer comes back too (a few hundred floats): with the logits it is all a resumed run
+    // needs to rebuild this slice's memory on another device.
+    const [lowResHost, objPtrHost] = await Promise.all([this.gpu.read(heads.lowResMasks), this.gpu.read(heads.objPtr)]);
     heads.lowResMasks.release();
-    if (keepPending) return { lowResHost, objectScoreLogit: heads.objectScoreLogit, pending: { highRes: heads.highResMasks, objPtr: heads.objPtr } };
+    const out: FrameOut = { lowResHost, objPtrHost, objectScoreLogit: heads.objectScoreLogit };
+    if (keepPending) {
+      out.pending = { highRes: heads.highResMasks, objPtr: heads.objPtr };
+      return out;
+    }
     heads.highResMasks.release();
     heads.objPtr.release();
-    return { lowResHost, objectScoreLogit: heads.objectScoreLogit };
+    return out;
   }
 
   /** Upstream `propagate_in_video_preflight`: encode the memories of prompted slices, consolidate. */
@@ -318,6 +339,7 @@ export class Sam2Video {
             const mem = this.parts.encodeMemory(feats.l2, out.pending.highRes, f.binarizeMaskFromPtsForMemEnc, out.objectScoreLogit);
             o.bank.store(slice, key, mem, out.pending.objPtr);
             mem.release();
+            out.memBinarize = f.binarizeMaskFromPtsForMemEnc;
             releasePending(out);
           }
           (key === 'cond' ? o.cond : o.nonCond).set(slice, out);
@@ -337,15 +359,15 @@ export class Sam2Video {
   /** Propagates the prompts through the volume, yielding each slice's masks as it is done. */
   async *propagate(opts: PropagateOptions = {}): AsyncGenerator<SliceResult> {
     this.cancelled = false;
+    this.progress = null;
     this.preflight();
     const n = this.source.numFrames;
     const start = opts.from ?? Math.min(...[...this.objects.values()].flatMap((o) => [...o.cond.keys()]));
     this.checkSlice(start);
     const max = opts.maxSlices ?? n;
     const direction = opts.direction ?? 'forward';
-    const passes: boolean[] = direction === 'forward' ? [false] : direction === 'backward' ? [true] : [false, true];
-    for (const [p, reverse] of passes.entries()) {
-      if (p > 0 && (this.opts.independentPasses ?? true)) this.forgetTracking();
+    const reverses: boolean[] = direction === 'forward' ? [false] : direction === 'backward' ? [true] : [false, true];
+    const passes = reverses.map((reverse, p) => {
       let order: number[] = [];
       if (reverse) {
         const end = Math.max(start - max, 0);
@@ -355,9 +377,108 @@ export class Sam2Video {
         for (let t = start; t <= end; t++) order.push(t);
       }
       // 'both' yields the start slice once.
-      if (p > 0) order = order.slice(1);
-      for (let i = 0; i < order.length; i++) {
-        if (this.cancelled) return;
+      return p > 0 ? order.slice(1) : order;
+    });
+    this.progress = { passes, reverse: reverses, logits: opts.logits ?? false, pass: 0, index: 0 };
+    yield* this.run(this.progress);
+  }
+
+  /** Whether a propagation stopped on an error (or was left early) and can be resumed. */
+  get interrupted(): boolean {
+    return this.progress !== null;
+  }
+
+  /**
+   * Continues the propagation that stopped on an error, from the first unfinished slice: on this
+   * video, or (the usual case after a device loss) on the one `resumeOn` returned.
+   */
+  async *resumePropagation(): AsyncGenerator<SliceResult> {
+    if (!this.progress) throw new Error('resumePropagation: there is no interrupted propagation to resume');
+    this.cancelled = false;
+    yield* this.run(this.progress);
+  }
+
+  /**
+   * This video's prompts, finished slices and interrupted propagation, carried onto another device
+   * (a fresh Gpu after a device loss or an out-of-memory error, with the model and the slice
+   * source loaded there). The memory banks are rebuilt from what the host kept, so
+   * `resumePropagation()` on the result finishes with exactly the masks an uninterrupted run gives.
+   * This video is left as it was (dispose it once its device is gone).
+   */
+  async resumeOn(gpu: Gpu, parts: Sam2Parts, weights: WeightScope, source: SliceSource): Promise<Sam2Video> {
+    checkResumeTarget({ config: this.parts.config, source: this.source }, { config: parts.config, source });
+    const next = new Sam2Video(gpu, parts, source, this.opts, weights);
+    const progress = this.progress ? { ...this.progress, passes: this.progress.passes.map((o) => o.slice()), reverse: [...this.progress.reverse] } : null;
+    // The slice that was in progress is dropped for every object: it is redone from the start.
+    const unfinished = progress && progress.pass < progress.passes.length ? progress.passes[progress.pass][progress.index] : undefined;
+    const copy = (m: Map<number, FrameOut>) => {
+      const out = new Map<number, FrameOut>();
+      for (const [slice, f] of m) {
+        const { pending: _pending, ...host } = f;
+        out.set(slice, { ...host });
+      }
+      return out;
+    };
+    try {
+      for (const o of this.objects.values()) {
+        const n = next.object(o.id);
+        for (const [slice, pts] of o.points) n.points.set(slice, pts);
+        for (const [key, m] of [['cond', o.cond], ['nonCond', o.nonCond], ['tempCond', o.tempCond], ['tempNonCond', o.tempNonCond]] as const) {
+          for (const [slice, f] of copy(m)) n[key].set(slice, f);
+        }
+        for (const [slice, t] of o.tracked) n.tracked.set(slice, t);
+        if (unfinished !== undefined && !n.cond.has(unfinished)) {
+          n.nonCond.delete(unfinished);
+          n.tracked.delete(unfinished);
+        }
+        // The bank: the same frames, memories re-encoded on the new device.
+        const snap = o.bank.snapshot();
+        const stored = new Set<number>();
+        for (const [kind, frames, outs] of [['cond', snap.cond, n.cond], ['non_cond', snap.nonCond, n.nonCond]] as const) {
+          for (const frame of frames) {
+            const out = outs.get(frame);
+            if (!out) continue;
+            const { memory, objPtr } = await reencodeMemory(gpu, parts, next.scheduler.get(frame), out);
+            n.bank.restore(frame, kind, memory, objPtr);
+            memory.release();
+            objPtr.release();
+            stored.add(frame);
+          }
+        }
+        for (const frame of snap.pointers) {
+          const out = n.nonCond.get(frame) ?? n.cond.get(frame);
+          if (stored.has(frame) || !out) continue;
+          const objPtr = gpu.upload(out.objPtrHost, [parts.config.hiddenDim], 'f32', 'obj_ptr');
+          n.bank.restorePointer(frame, objPtr);
+          objPtr.release();
+        }
+        // Prompt outputs not yet consumed by a propagation held GPU tensors: recreate them.
+        for (const [temp, old] of [[n.tempCond, o.tempCond], [n.tempNonCond, o.tempNonCond]] as const) {
+          for (const [slice, f] of temp) if (old.get(slice)?.pending) f.pending = await recreateHeads(gpu, parts, next.scheduler.get(slice), f);
+        }
+      }
+      next.progress = progress;
+      await gpu.sync();
+    } catch (e) {
+      next.dispose();
+      throw e;
+    }
+    return next;
+  }
+
+  private async *run(progress: PropagationProgress): AsyncGenerator<SliceResult> {
+    const { passes } = progress;
+    for (; progress.pass < passes.length; progress.pass++, progress.index = 0) {
+      const p = progress.pass;
+      const reverse = progress.reverse[p];
+      if (p > 0 && progress.index === 0 && (this.opts.independentPasses ?? true)) this.forgetTracking();
+      const order = passes[p];
+      for (; progress.index < order.length; ) {
+        if (this.cancelled) {
+          this.progress = null;
+          return;
+        }
+        const i = progress.index;
         const t = order[i];
         const upcoming = order.slice(i + 1);
         for (const o of this.objects.values()) {
@@ -368,9 +489,12 @@ export class Sam2Video {
           }
           o.tracked.set(t, { reverse });
         }
-        yield this.sliceResult(t, opts.logits ?? false);
+        // The slice is finished: a resume starts after it, whatever the consumer does with it.
+        progress.index = i + 1;
+        yield this.sliceResult(t, progress.logits);
       }
     }
+    this.progress = null;
   }
 
   /** MedSAM2-style independent passes: drop every propagated output, keep the prompts. */
@@ -410,6 +534,7 @@ export class Sam2Video {
     }
     this.objects.clear();
     this.scheduler.clear();
+    this.progress = null;
   }
 
   dispose(): void {

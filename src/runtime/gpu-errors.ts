@@ -40,7 +40,7 @@ export class GpuDeviceLostError extends Error {
 
 /** Test hooks: make the engine fail the way a real GPU can. */
 export interface GpuFaults {
-  /** The n-th buffer allocation from now (1 = the next one) fails as if out of memory. */
+  /** The n-th tensor allocation (buffer pool) from now (1 = the next one) fails as if out of memory. */
   failAllocation?: number;
   /** The device is destroyed right after the n-th submit from now (a device loss mid-run). */
   loseDeviceAfterSubmits?: number;
@@ -150,13 +150,16 @@ export class GpuErrorMonitor {
     this.push();
   }
 
-  /** Creates a buffer inside its own error scopes, so an allocation failure names the tensor. */
-  createBuffer(desc: GPUBufferDescriptor): GPUBuffer {
+  /**
+   * Creates a buffer inside its own error scopes, so an allocation failure names the tensor.
+   * `tensor` marks buffer-pool allocations, the ones a failAllocation fault counts.
+   */
+  createBuffer(desc: GPUBufferDescriptor, tensor = true): GPUBuffer {
     const label = desc.label ? `"${desc.label}"` : '(unlabeled)';
-    const what = `tensor ${label} (${formatBytes(desc.size)})`;
+    const what = `${tensor ? 'tensor' : 'buffer'} ${label} (${formatBytes(desc.size)})`;
     this.push();
     let buffer: GPUBuffer;
-    if (this.faults.failAllocation !== undefined && --this.faults.failAllocation <= 0) {
+    if (tensor && this.faults.failAllocation !== undefined && --this.faults.failAllocation <= 0) {
       this.faults.failAllocation = undefined;
       // An invalid buffer, as the driver returns when memory runs out (size past every limit).
       buffer = this.device.createBuffer({ ...desc, size: this.device.limits.maxBufferSize + 4 });

@@ -233,7 +233,7 @@ export class Gpu implements TensorOwner {
 
   private readbackBuffer(size: number): GPUBuffer {
     const list = this.readbackPool.get(size);
-    return list?.pop() ?? this.errors.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+    return list?.pop() ?? this.errors.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' }, false);
   }
 
   /**
