@@ -13,6 +13,7 @@ import { checkSameGeometry } from '../volume/validate.js';
 import { ProgressBar } from './progress.js';
 import {
   describeVolume,
+  explainGpuFailure,
   formatRate,
   maxSlicesOption,
   parseAxisOption,
@@ -206,6 +207,8 @@ export async function run(argv: string[]): Promise<number> {
       }),
     );
     (bar as ProgressBar | null)?.finish();
+  } catch (e) {
+    throw explainGpuFailure(e);
   } finally {
     engine.release();
   }

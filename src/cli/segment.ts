@@ -13,6 +13,7 @@ import { AXES, sliceShape, type Axis } from '../volume/slicing.js';
 import { checkBox, checkPoints, checkSliceIndex, type Box, type Point } from '../volume/validate.js';
 import type { VolumeFileOptions } from '../volume/node-files.js';
 import { axisCodes, type Volume } from '../volume/volume.js';
+import { GpuDeviceLostError, GpuError } from '../runtime/gpu-errors.js';
 import { ProgressBar } from './progress.js';
 
 export const WINDOW_HELP = `Window (intensity → uint8, one mapping for the whole volume, as MedSAM/MedSAM2 pre-process):
@@ -177,6 +178,21 @@ export function formatRate(slices: number, ms: number, adapter: string): string 
   return `${slices} slices in ${s.toFixed(1)} s (${(s > 0 ? slices / s : 0).toFixed(2)} slices/s) on ${adapter}`;
 }
 
+/**
+ * A GPU failure as the user should read it: what happened, that no output was written, and what
+ * to try. Other errors pass through unchanged.
+ */
+export function explainGpuFailure(e: unknown): unknown {
+  if (e instanceof GpuDeviceLostError) {
+    return new Error(`${e.message}; nothing was written. The GPU driver reset or the device went away; close other GPU programs and run the command again.`);
+  }
+  if (e instanceof GpuError && e.kind === 'out-of-memory') {
+    return new Error(`${e.message}; nothing was written. Free GPU memory (close other GPU programs), or use smaller weights (e.g. a smaller --arch or --image-size when converting).`);
+  }
+  if (e instanceof GpuError) return new Error(`${e.message}; nothing was written. This is an engine or driver bug: please report it with the command line.`);
+  return e;
+}
+
 /** An AbortController that fires on Ctrl-C while `body` runs. */
 export async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -265,21 +281,36 @@ export async function run(argv: string[]): Promise<number> {
   log(`weights ${weightsPath}: ${weights.config.arch} at ${weights.config.imageSize} px`);
   for (const w of volume.warnings ?? []) log(`warning: ${w}`);
 
-  const engine = await loadEngine(weightsPath);
+  let engine = await loadEngine(weightsPath);
   try {
     log(`device: ${engine.gpu.adapterName}`);
     const total = propagationLength(count, slice, direction, maxSlices);
     const bar = quiet ? null : new ProgressBar({ total, label: 'segmenting' });
     const t0 = performance.now();
-    const result = await withInterrupt((signal) =>
-      segmentVolume(engine.gpu, engine.model, prepared, prompts, {
-        direction,
-        maxSlices,
-        largestComponent: values['largest-component'] === true,
-        signal,
-        onSlice: (done, n) => bar?.update(done, n),
-      }),
-    );
+    let result;
+    try {
+      result = await withInterrupt((signal) =>
+        segmentVolume(engine.gpu, engine.model, prepared, prompts, {
+          direction,
+          maxSlices,
+          largestComponent: values['largest-component'] === true,
+          signal,
+          onSlice: (done, n) => bar?.update(done, n),
+          // A lost device (driver reset, GPU removed) is not the input's fault: continue on a
+          // new one from the last finished slice, once.
+          onDeviceLost: async (error, done) => {
+            bar?.finish();
+            process.stderr.write(`${error.message}\nresuming on a new GPU device from slice ${done + 1} of ${total} (${done} finished slices kept)\n`);
+            engine.release();
+            engine = await loadEngine(weightsPath);
+            return engine;
+          },
+        }),
+      );
+    } catch (e) {
+      bar?.finish();
+      throw explainGpuFailure(e);
+    }
     bar?.finish();
     const ms = performance.now() - t0;
     if (result.cancelled) {

@@ -8,6 +8,7 @@ import type { Direction, SliceResult } from '../model/video-predictor.js';
 import { Sam2Video } from '../model/video-predictor.js';
 import type { Sam2Model } from '../model/sam2-model.js';
 import type { Gpu } from '../runtime/gpu.js';
+import { GpuDeviceLostError } from '../runtime/gpu-errors.js';
 import { allocateLabels } from '../volume/nifti.js';
 import { writeMaskSlice } from '../volume/slicing.js';
 import { checkBox, checkPoints, checkSliceIndex, type Box, type Point } from '../volume/validate.js';
@@ -31,6 +32,12 @@ export interface ObjectPrompt {
   mask?: Uint8Array;
 }
 
+/** A GPU and model to continue on after the first device was lost. */
+export interface ResumeEngine {
+  gpu: Gpu;
+  model: Sam2Model;
+}
+
 export interface PropagationOptions {
   direction?: Direction;
   /** Most slices tracked per pass, not counting the prompted one (default: to the volume's ends). */
@@ -41,6 +48,13 @@ export interface PropagationOptions {
   onSlice?: (done: number, total: number, slice: number) => void;
   /** Aborting stops after the slice in progress; the slices done so far are kept. */
   signal?: AbortSignal;
+  /**
+   * Called when the GPU device is lost mid-propagation, with the error and the slices finished so
+   * far: return a fresh GPU and model to resume on (the finished slices are kept), or null to fail.
+   * Called at most `maxResumes` times (default 1).
+   */
+  onDeviceLost?: (error: GpuDeviceLostError, slicesDone: number) => Promise<ResumeEngine | null>;
+  maxResumes?: number;
 }
 
 export interface PropagationResult {
@@ -84,7 +98,9 @@ export interface SegmenterOptions {
 }
 
 export class VolumeSegmenter {
-  private readonly video: Sam2Video;
+  private video: Sam2Video;
+  /** The label map and slices of the propagation in progress (kept when it stops on an error). */
+  private run: { labels: LabelData; slices: number[]; timeMs: number } | null = null;
   private readonly prompted = new Map<number, number>();
   private readonly promptMasks: Array<{ slice: number; label: number; mask: Uint8Array }> = [];
 
@@ -157,17 +173,24 @@ export class VolumeSegmenter {
     }
     const total = this.expectedSlices(options);
     const labelIds = [...this.prompted.keys()];
-    const labels = allocateLabels(dims[0] * dims[1] * dims[2], Math.max(...labelIds));
-    // The prompted slices' own outputs first: a pass that does not revisit them still keeps them.
-    for (const { slice, label, mask } of this.promptMasks) writeMaskSlice(labels, dims, prepared.axis, slice, mask, label);
+    // After a GPU failure and resumeOn, the interrupted propagation continues into the same map.
+    const resuming = this.run !== null && this.video.interrupted;
+    if (!resuming) {
+      const labels = allocateLabels(dims[0] * dims[1] * dims[2], Math.max(...labelIds));
+      // The prompted slices' own outputs first: a pass that does not revisit them still keeps them.
+      for (const { slice, label, mask } of this.promptMasks) writeMaskSlice(labels, dims, prepared.axis, slice, mask, label);
+      this.run = { labels, slices: [], timeMs: 0 };
+    }
+    const run = this.run!;
+    const { labels, slices } = run;
     const onAbort = () => this.video.cancel();
     options.signal?.addEventListener('abort', onAbort);
-    const slices: number[] = [];
     const t0 = performance.now();
     try {
       if (options.signal?.aborted) this.video.cancel();
       else {
-        for await (const r of this.video.propagate({ direction, maxSlices: options.maxSlices })) {
+        const results = resuming ? this.video.resumePropagation() : this.video.propagate({ direction, maxSlices: options.maxSlices });
+        for await (const r of results) {
           r.objIds.forEach((id, i) => writeMaskSlice(labels, dims, prepared.axis, r.slice, r.masks[i], id));
           slices.push(r.slice);
           options.onSlice?.(slices.length, total, r.slice);
@@ -176,14 +199,31 @@ export class VolumeSegmenter {
       }
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
+      run.timeMs += performance.now() - t0;
     }
-    const timeMs = performance.now() - t0;
+    const timeMs = run.timeMs;
+    this.run = null;
     const cancelled = !!options.signal?.aborted;
     let removedVoxels: Map<number, number> | undefined;
     if (options.largestComponent) {
       removedVoxels = new Map(labelIds.map((id) => [id, keepLargestComponent(labels, dims, id)]));
     }
     return { labels, slices, timeMs, cancelled, removedVoxels };
+  }
+
+  /** Slices finished by the propagation in progress (or interrupted). */
+  get slicesDone(): number {
+    return this.run?.slices.length ?? 0;
+  }
+
+  /**
+   * Moves the predictor onto another GPU and model after the first device failed (see
+   * Sam2Video.resumeOn); the next `propagate` call continues where the failed one stopped.
+   */
+  async resumeOn(gpu: Gpu, model: Sam2Model): Promise<void> {
+    const next = await this.video.resumeOn(gpu, model, model.root, volumeSliceSource(this.prepared, model));
+    this.video.dispose();
+    this.video = next;
   }
 
   dispose(): void {
@@ -209,7 +249,18 @@ export async function segmentVolume(
   });
   try {
     for (const p of prompts) await segmenter.prompt(p);
-    return await segmenter.propagate(options);
+    let resumes = 0;
+    for (;;) {
+      try {
+        return await segmenter.propagate(options);
+      } catch (e) {
+        if (!(e instanceof GpuDeviceLostError) || !options.onDeviceLost || resumes >= (options.maxResumes ?? 1)) throw e;
+        resumes++;
+        const engine = await options.onDeviceLost(e, segmenter.slicesDone);
+        if (!engine) throw e;
+        await segmenter.resumeOn(engine.gpu, engine.model);
+      }
+    }
   } finally {
     segmenter.dispose();
   }

@@ -47,8 +47,8 @@ export interface GpuFaults {
 }
 
 /**
- * Faults from the environment, for end-to-end tests of the CLI:
- * SAM2_GPU_FAULT="oom:N" (the N-th allocation fails) or "lost:N" (device lost after N submits).
+ * Faults from the environment, for end-to-end tests of the CLI: SAM2_GPU_FAULT="oom:N" (the N-th
+ * tensor allocation fails) or "lost:N" (device lost after N submits), on the first device only.
  */
 export function faultsFromEnv(value: string | undefined): GpuFaults | undefined {
   if (!value) return undefined;

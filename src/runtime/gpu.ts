@@ -24,6 +24,16 @@ export interface GpuOptions extends CreateDeviceOptions {
   faults?: GpuFaults;
 }
 
+let envFaultsTaken = false;
+
+/** SAM2_GPU_FAULT (Node, tests of the CLI): applies to the first device the process creates only, so a resume gets a healthy one. */
+function envFaults(): GpuFaults | undefined {
+  if (envFaultsTaken || typeof process === 'undefined') return undefined;
+  const faults = faultsFromEnv(process.env?.SAM2_GPU_FAULT);
+  if (faults) envFaultsTaken = true;
+  return faults;
+}
+
 export class Gpu implements TensorOwner {
   readonly device: GPUDevice;
   readonly info: DeviceInfo;
@@ -49,7 +59,7 @@ export class Gpu implements TensorOwner {
     this.info = info;
     this.device = info.device;
     this.errors = new GpuErrorMonitor(this.device);
-    const faults = opts.faults ?? (typeof process !== 'undefined' ? faultsFromEnv(process.env?.SAM2_GPU_FAULT) : undefined);
+    const faults = opts.faults ?? envFaults();
     if (faults) this.errors.inject(faults);
     this.pool = new BufferPool(this.device, this.device.limits.maxBufferSize, STORAGE_USAGE, (d) => this.errors.createBuffer(d));
     this.pipelines = new PipelineCache(this.device);
@@ -76,6 +86,11 @@ export class Gpu implements TensorOwner {
 
   get memory(): PoolStats {
     return this.pool.stats;
+  }
+
+  /** Submits of recorded work so far (what a `loseDeviceAfterSubmits` fault counts). */
+  get submitted(): number {
+    return this.submits;
   }
 
   /** Throws a clear error if a tensor of `bytes` cannot be bound as one storage buffer here. */
