@@ -1,6 +1,9 @@
 // The page's side of the engine worker: typed request/reply over postMessage, plus the stream of
 // propagation progress events.
-import type { ProgressEvent, Request, ResultOf, WorkerMessage } from './protocol.js';
+import type { GpuFailureKind, ProgressEvent, Request, ResultOf, WorkerMessage } from './protocol.js';
+
+/** A rejected request; `gpu` says when the GPU itself failed (the page offers to resume). */
+export type EngineError = Error & { gpu?: GpuFailureKind };
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (e: ProgressEvent) => void };
 
@@ -30,7 +33,7 @@ export class EngineClient {
     if (!p) return;
     this.pending.delete(msg.id);
     if (msg.ok) p.resolve(msg.result);
-    else p.reject(new Error(msg.error));
+    else p.reject(Object.assign(new Error(msg.error), { gpu: msg.gpu }));
   }
 
   request<T extends Request['type']>(

@@ -7,13 +7,14 @@ import { Sam2Model } from '../src/model/sam2-model.js';
 import type { SliceSource } from '../src/model/feature-scheduler.js';
 import { Sam2Video, type SliceResult } from '../src/model/video-predictor.js';
 import { Gpu } from '../src/runtime/gpu.js';
+import { GpuDeviceLostError, GpuError } from '../src/runtime/gpu-errors.js';
 import { groupBySeries, hasDicomMagic, parseDicomSlice, readDicomSeries, type NamedBuffer } from '../src/volume/dicom.js';
 import { readNifti, writeNiftiLabels } from '../src/volume/nifti.js';
 import { invertReorientation, reorient, type Reorientation } from '../src/volume/orientation.js';
 import { sliceShape, type Axis } from '../src/volume/slicing.js';
 import { axisCodes, labelVolumeLike, voxelCount, type Volume } from '../src/volume/volume.js';
 import { computeMapping, valueStats, windowSlice, type IntensityMapping } from '../src/volume/windowing.js';
-import type { Direction, PromptCall, PropagationSummary, Request, ResultOf, SliceMasks, VolumeInfo, WorkerMessage } from './protocol.js';
+import type { Direction, GpuFailureKind, PromptCall, PropagationSummary, Request, ResultOf, SliceMasks, VolumeInfo, WorkerMessage } from './protocol.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -28,11 +29,16 @@ interface LoadedVolume {
 
 interface Session {
   axis: Axis;
+  mapping: IntensityMapping;
   video: Sam2Video;
+  /** The propagation in progress (kept when a GPU failure stops it, for resumePropagation). */
+  run: { done: number; total: number; seconds: number } | null;
 }
 
 let gpu: Gpu | null = null;
 let model: Sam2Model | null = null;
+/** The weights file, kept to load the model again on a new device after a GPU failure. */
+let weightsBytes: Uint8Array | null = null;
 let volume: LoadedVolume | null = null;
 let session: Session | null = null;
 let cancelRequested = false;
@@ -90,7 +96,9 @@ async function loadWeights(name: string, bytes: Uint8Array): Promise<ResultOf['l
   model = null;
   try {
     model = await Sam2Model.load(g, bytes);
+    weightsBytes = bytes;
   } catch (e) {
+    if (e instanceof GpuError || e instanceof GpuDeviceLostError) throw e;
     throw new Error(`${name}: ${describe(e)}`);
   }
   return { arch: model.config.arch, version: model.config.version, imageSize: model.config.imageSize };
@@ -112,8 +120,17 @@ async function readVolume(files: File[], name: string): Promise<Volume> {
     return readNifti(buffers[0].data, { name: buffers[0].name });
   }
   if (dicom.length === 1) throw new Error(`${name}: a single DICOM file is one slice, not a volume; open the folder holding the whole series`);
-  // Several series in one folder: take the largest, as viewers do, and say so.
-  const series = groupBySeries(dicom.map((b) => parseDicomSlice(b)));
+  // Several series in one folder: take the largest, as viewers do, and say so. Files that are not
+  // readable images (a report, a broken file) are skipped here; readDicomSeries lists them.
+  const parsed = dicom.flatMap((b) => {
+    try {
+      return [parseDicomSlice(b)];
+    } catch {
+      return [];
+    }
+  });
+  if (parsed.length === 0) return readDicomSeries(dicom, { name });
+  const series = groupBySeries(parsed);
   series.sort((a, b) => b.files.length - a.files.length);
   const chosen = series[0];
   const files2 = series.length > 1 ? dicom.filter((b) => chosen.files.includes(b.name)) : dicom;
@@ -164,24 +181,29 @@ async function openVolume(files: File[], name: string): Promise<ResultOf['openVo
   return info;
 }
 
-function startSession(axis: Axis, mapping: IntensityMapping): ResultOf['startSession'] {
-  const g = requireGpu();
-  const m = requireModel();
-  const vol = requireVolume().view;
-  disposeSession();
+/** The model's input slices along `axis`, windowed with a fixed mapping. */
+function sliceSource(m: Sam2Model, vol: Volume, axis: Axis, mapping: IntensityMapping): SliceSource {
   const shape = sliceShape(vol.dims, axis);
   // The window is fixed for the session: every slice the model sees is mapped the same way.
   const frozen = { ...mapping };
-  const source: SliceSource = {
+  return {
     numFrames: shape.count,
     width: shape.width,
     height: shape.height,
     loadImage: (t) =>
       m.preprocess({ pixels: windowSlice(vol.data, vol.dims, axis, t, frozen), width: shape.width, height: shape.height, channels: 1 }),
   };
+}
+
+function startSession(axis: Axis, mapping: IntensityMapping): ResultOf['startSession'] {
+  const g = requireGpu();
+  const m = requireModel();
+  const vol = requireVolume().view;
+  disposeSession();
+  const source = sliceSource(m, vol, axis, mapping);
   const video = Sam2Video.create(g, m, m.root, source, { addAllFramesToCorrectAsCond: true });
-  session = { axis, video };
-  return { numSlices: shape.count, width: shape.width, height: shape.height };
+  session = { axis, mapping: { ...mapping }, video, run: null };
+  return { numSlices: source.numFrames, width: source.width, height: source.height };
 }
 
 function pick(result: SliceResult, objIds: readonly number[]): SliceMasks {
@@ -218,20 +240,62 @@ function propagationTotal(n: number, from: number, direction: Direction): number
 
 async function propagate(requestId: number, from: number, direction: Direction): Promise<PropagationSummary> {
   const s = requireSession();
-  const total = propagationTotal(s.video.numSlices, from, direction);
+  s.run = { done: 0, total: propagationTotal(s.video.numSlices, from, direction), seconds: 0 };
+  return streamPropagation(requestId, s, s.video.propagate({ from, direction }));
+}
+
+/** Streams slices as progress events; the session's run keeps the count across a GPU failure. */
+async function streamPropagation(requestId: number, s: Session, results: AsyncGenerator<SliceResult>): Promise<PropagationSummary> {
+  const run = s.run!;
   cancelRequested = false;
   const t0 = performance.now();
-  let done = 0;
-  for await (const r of s.video.propagate({ from, direction })) {
-    done++;
-    const masks = pick(r, r.objIds);
-    const seconds = (performance.now() - t0) / 1000;
-    post(
-      { type: 'progress', requestId, done, total, slicesPerSecond: seconds > 0 ? done / seconds : 0, result: masks },
-      buffersOf(masks.masks),
-    );
+  try {
+    for await (const r of results) {
+      run.done++;
+      const masks = pick(r, r.objIds);
+      const seconds = run.seconds + (performance.now() - t0) / 1000;
+      post(
+        { type: 'progress', requestId, done: run.done, total: run.total, slicesPerSecond: seconds > 0 ? run.done / seconds : 0, result: masks },
+        buffersOf(masks.masks),
+      );
+    }
+  } finally {
+    run.seconds += (performance.now() - t0) / 1000;
   }
-  return { done, total, seconds: (performance.now() - t0) / 1000, cancelled: cancelRequested && done < total };
+  s.run = null;
+  return { done: run.done, total: run.total, seconds: run.seconds, cancelled: cancelRequested && run.done < run.total };
+}
+
+async function resumePropagation(requestId: number): Promise<PropagationSummary> {
+  const s = requireSession();
+  if (!s.run || !s.video.interrupted) throw new Error('there is no interrupted propagation to resume');
+  return streamPropagation(requestId, s, s.video.resumePropagation());
+}
+
+/**
+ * After a GPU failure (device lost, out of memory): a new device, the model loaded again, and the
+ * session (prompts, finished slices, an interrupted propagation) carried onto it.
+ */
+async function recoverGpu(): Promise<ResultOf['recoverGpu']> {
+  const old = gpu;
+  const next = await Gpu.create();
+  const nextModel = weightsBytes ? await Sam2Model.load(next, weightsBytes) : null;
+  if (session && nextModel && volume) {
+    const video = await session.video.resumeOn(next, nextModel, nextModel.root, sliceSource(nextModel, volume.view, session.axis, session.mapping));
+    session.video.dispose();
+    session.video = video;
+  } else {
+    disposeSession();
+  }
+  model?.release();
+  model = nextModel;
+  gpu = next;
+  try {
+    old?.destroy();
+  } catch {
+    /* the old device is gone already */
+  }
+  return { adapterName: next.adapterName, resumable: !!session?.run && session.video.interrupted };
 }
 
 function exportMask(labels: Uint8Array): ResultOf['exportMask'] {
@@ -293,7 +357,25 @@ async function handle(id: number, req: Request): Promise<{ result: unknown; tran
       const r = await serial(() => exportMask(req.labels));
       return { result: r, transfer: [r.bytes.buffer as ArrayBuffer] };
     }
+    case 'recoverGpu':
+      return { result: await serial(recoverGpu) };
+    case 'resumePropagation':
+      return { result: await serial(() => resumePropagation(id)) };
+    case 'simulateGpuFault': {
+      // Not queued: like a real driver reset, it strikes whatever is running.
+      const g = requireGpu();
+      if (req.fault === 'lost') g.device.destroy();
+      else g.errors.inject({ failAllocation: 1 });
+      return { result: null };
+    }
   }
+}
+
+/** What kind of GPU failure an error is, if any (the page then offers to resume on a new device). */
+function gpuFailureOf(e: unknown): GpuFailureKind | undefined {
+  if (e instanceof GpuDeviceLostError) return 'lost';
+  if (e instanceof GpuError) return e.kind === 'out-of-memory' ? 'out-of-memory' : 'error';
+  return undefined;
 }
 
 self.onmessage = (ev: MessageEvent<{ id: number; request: Request }>) => {
@@ -302,7 +384,7 @@ self.onmessage = (ev: MessageEvent<{ id: number; request: Request }>) => {
     ({ result, transfer }) => post({ type: 'reply', id, ok: true, result }, transfer),
     (e) => {
       console.error(e);
-      post({ type: 'reply', id, ok: false, error: describe(e) });
+      post({ type: 'reply', id, ok: false, error: describe(e), gpu: gpuFailureOf(e) });
     },
   );
 };

@@ -4,9 +4,9 @@
 // state and a few helpers for the end-to-end test (tests/app/app.e2e.test.ts).
 import { sliceShape, sliceToVoxel, voxelToSlice, type Axis } from '../src/volume/slicing.js';
 import { computeMapping, CT_PRESETS, type CtPresetName, type IntensityMapping } from '../src/volume/windowing.js';
-import { EngineClient } from './engine-client.js';
+import { EngineClient, type EngineError } from './engine-client.js';
 import { classifyInput, filesFromDrop, filesFromInput, type PickedFile } from './file-drop.js';
-import type { Direction, GpuInfo, ModelInfo, PromptCall, VolumeInfo } from './protocol.js';
+import type { Direction, GpuFailureKind, GpuInfo, ModelInfo, ProgressEvent, PromptCall, VolumeInfo } from './protocol.js';
 import { Segmentation, type Rgb } from './segmentation.js';
 import { SliceView } from './slice-view.js';
 import { forgetWeights, loadCachedWeights, saveWeights, type CacheBackend } from './weights-cache.js';
@@ -92,6 +92,8 @@ const state = {
   progressLog: [] as number[],
   lastExport: null as { name: string; bytes: number } | null,
   errors: [] as string[],
+  /** Set while the engine waits for the user to resume on a new GPU device. */
+  gpuFailure: null as { kind: GpuFailureKind; message: string } | null,
   objectCounts: [] as number[],
 };
 
@@ -119,6 +121,53 @@ function reportError(context: string, e: unknown): void {
   console.error(msg);
   state.errors.push(msg);
   setStatus(msg, 'error');
+  const gpu = (e as EngineError | undefined)?.gpu;
+  if (gpu) showGpuFailure(gpu, e instanceof Error ? e.message : String(e));
+}
+
+/**
+ * A GPU failure (device lost, out of memory) in words the user can act on, with the two ways out:
+ * resume on a new GPU device (finished slices and prompts are kept) or reload the page.
+ */
+function showGpuFailure(kind: GpuFailureKind, message: string): void {
+  state.gpuFailure = { kind, message };
+  const what =
+    kind === 'lost'
+      ? 'The GPU device was lost (the driver reset, the GPU went to sleep or was removed).'
+      : kind === 'out-of-memory'
+        ? 'The GPU ran out of memory. Close other tabs or programs that use the GPU, then resume.'
+        : 'The GPU reported an error; the current step was stopped.';
+  ui.banner.replaceChildren(
+    document.createTextNode(`${what}\n${message}\nThe masks already computed are kept; no wrong mask was shown. `),
+    button('Resume on a new GPU device', 'gpu-resume', () => void resumeAfterGpuFailure()),
+    document.createTextNode(' '),
+    button('Reload the page', 'gpu-reload', () => location.reload()),
+  );
+  ui.banner.className = '';
+  ui.banner.hidden = false;
+  updateControls();
+}
+
+function button(text: string, testId: string, onClick: () => void): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.textContent = text;
+  b.dataset.testid = testId;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/** Restarts the engine on a new device and continues an interrupted propagation, if any. */
+function resumeAfterGpuFailure(): Promise<void> {
+  return enqueue('Resume on a new GPU device', () =>
+    busy('Starting a new GPU device', async () => {
+      const r = await engine.request({ type: 'recoverGpu' });
+      state.gpuFailure = null;
+      showBanner(null);
+      ui.adapter.textContent = `GPU: ${r.adapterName}`;
+      setStatus(r.resumable ? 'GPU restarted: resuming the propagation' : 'GPU restarted: ready');
+      if (r.resumable) await runPropagation(state.propagation.direction ?? 'both', null);
+    }),
+  );
 }
 
 async function busy<T>(label: string, fn: () => Promise<T>): Promise<T> {
@@ -307,7 +356,7 @@ function refreshCounts(): void {
 }
 
 function updateControls(): void {
-  const ready = !!state.model && !!state.volume && !!state.gpu;
+  const ready = !!state.model && !!state.volume && !!state.gpu && !state.gpuFailure;
   const running = state.propagation.running;
   const prompts = state.seg?.promptCount ?? 0;
   ui.propagate.disabled = !ready || running || prompts === 0;
@@ -500,46 +549,56 @@ function propagate(): Promise<void> {
   return enqueue('Propagate', async () => {
     const seg = state.seg;
     if (!seg || !seg.sessionAxis || seg.promptCount === 0) return;
-    const axis = seg.sessionAxis;
-    const current = sliceIndexOf(axis);
+    const current = sliceIndexOf(seg.sessionAxis);
     const prompted = seg.promptedSlices;
-    const from = prompted.includes(current) ? current : prompted[0];
-    const p: Propagation = { running: true, done: 0, total: 0, slicesPerSecond: 0, seconds: 0, cancelled: false, direction };
-    state.propagation = p;
-    state.progressLog = [];
-    updateControls();
-    updateProgress();
-    setStatus(`Propagating ${direction === 'both' ? 'both ways' : direction} from slice ${from + 1}…`, 'busy');
-    try {
-      const summary = await engine.request(
-        { type: 'propagate', from, direction },
-        {
-          onProgress: (e) => {
-            seg.applyMasks(axis, e.result);
-            p.done = e.done;
-            p.total = e.total;
-            p.slicesPerSecond = e.slicesPerSecond;
-            state.progressLog.push((100 * e.done) / e.total);
-            updateProgress();
-            scheduleRender();
-          },
-        },
-      );
-      Object.assign(p, { done: summary.done, total: summary.total, seconds: summary.seconds, cancelled: summary.cancelled });
-      if (summary.seconds > 0) p.slicesPerSecond = summary.done / summary.seconds;
-      setStatus(
-        summary.total === 0
-          ? 'Nothing to propagate in that direction'
-          : `${summary.cancelled ? 'Cancelled after' : 'Propagated'} ${summary.done} / ${summary.total} slices in ${summary.seconds.toFixed(1)} s`,
-      );
-    } finally {
-      p.running = false;
-      refreshCounts();
-      updateProgress();
-      updateControls();
-      scheduleRender();
-    }
+    await runPropagation(direction, prompted.includes(current) ? current : prompted[0]);
   });
+}
+
+/**
+ * Propagates from `from`, or (from = null) resumes the propagation a GPU failure stopped, keeping
+ * its progress; masks arrive slice by slice.
+ */
+async function runPropagation(direction: Direction, from: number | null): Promise<void> {
+  const seg = state.seg;
+  if (!seg || !seg.sessionAxis) return;
+  const axis = seg.sessionAxis;
+  const resuming = from === null;
+  const p: Propagation = resuming
+    ? { ...state.propagation, running: true }
+    : { running: true, done: 0, total: 0, slicesPerSecond: 0, seconds: 0, cancelled: false, direction };
+  state.propagation = p;
+  if (!resuming) state.progressLog = [];
+  updateControls();
+  updateProgress();
+  setStatus(resuming ? 'Resuming the propagation…' : `Propagating ${direction === 'both' ? 'both ways' : direction} from slice ${from + 1}…`, 'busy');
+  try {
+    const onProgress = (e: ProgressEvent) => {
+      seg.applyMasks(axis, e.result);
+      p.done = e.done;
+      p.total = e.total;
+      p.slicesPerSecond = e.slicesPerSecond;
+      state.progressLog.push((100 * e.done) / e.total);
+      updateProgress();
+      scheduleRender();
+    };
+    const summary = resuming
+      ? await engine.request({ type: 'resumePropagation' }, { onProgress })
+      : await engine.request({ type: 'propagate', from, direction }, { onProgress });
+    Object.assign(p, { done: summary.done, total: summary.total, seconds: summary.seconds, cancelled: summary.cancelled });
+    if (summary.seconds > 0) p.slicesPerSecond = summary.done / summary.seconds;
+    setStatus(
+      summary.total === 0
+        ? 'Nothing to propagate in that direction'
+        : `${summary.cancelled ? 'Cancelled after' : 'Propagated'} ${summary.done} / ${summary.total} slices in ${summary.seconds.toFixed(1)} s`,
+    );
+  } finally {
+    p.running = false;
+    refreshCounts();
+    updateProgress();
+    updateControls();
+    scheduleRender();
+  }
 }
 
 function cancelPropagation(): void {
@@ -754,6 +813,8 @@ export interface AppTestHook {
   setAxis(axis: Axis): void;
   /** The label slice the page holds (object ids), to compare with the exported file. */
   labelSlice(axis: Axis, index: number): number[];
+  /** Makes the engine's GPU fail ('lost' destroys the device), as a driver reset would. */
+  simulateGpuFault(fault: 'lost' | 'oom'): Promise<void>;
 }
 
 const hook: AppTestHook = {
@@ -775,12 +836,16 @@ const hook: AppTestHook = {
     progressLog: [...state.progressLog],
     lastExport: state.lastExport,
     errors: [...state.errors],
+    gpuFailure: state.gpuFailure,
     window: state.mapping && { choice: state.windowChoice, ...widthLevel(state.mapping) },
   }),
   sliceToClient: (x, y) => mainView.toClient(x, y),
   setSlice,
   setAxis,
   labelSlice: (axis, index) => (state.seg ? [...state.seg.labelSlice(axis, index)] : []),
+  simulateGpuFault: async (fault) => {
+    await engine.request({ type: 'simulateGpuFault', fault });
+  },
 };
 (window as unknown as { __sam2app: AppTestHook }).__sam2app = hook;
 

@@ -69,7 +69,13 @@ export type Request =
   | { type: 'replay'; calls: PromptCall[] }
   | { type: 'propagate'; from: number; direction: Direction }
   | { type: 'cancel' }
-  | { type: 'exportMask'; labels: Uint8Array };
+  | { type: 'exportMask'; labels: Uint8Array }
+  /** After a GPU failure: a new device, the model reloaded on it, the session carried over. */
+  | { type: 'recoverGpu' }
+  /** Continues the propagation a GPU failure stopped (after recoverGpu), streaming progress. */
+  | { type: 'resumePropagation' }
+  /** Test hook: make the GPU fail ('lost' destroys the device; 'oom' fails the next allocation). */
+  | { type: 'simulateGpuFault'; fault: 'lost' | 'oom' };
 
 export interface ResultOf {
   init: GpuInfo;
@@ -82,7 +88,13 @@ export interface ResultOf {
   propagate: PropagationSummary;
   cancel: null;
   exportMask: { bytes: Uint8Array; name: string };
+  recoverGpu: { adapterName: string; resumable: boolean };
+  resumePropagation: PropagationSummary;
+  simulateGpuFault: null;
 }
+
+/** How a request failed on the GPU: the device is gone, it ran out of memory, or another GPU error. */
+export type GpuFailureKind = 'lost' | 'out-of-memory' | 'error';
 
 export interface PropagationSummary {
   done: number;
@@ -103,5 +115,5 @@ export interface ProgressEvent {
 
 export type WorkerMessage =
   | { type: 'reply'; id: number; ok: true; result: unknown }
-  | { type: 'reply'; id: number; ok: false; error: string }
+  | { type: 'reply'; id: number; ok: false; error: string; gpu?: GpuFailureKind }
   | ProgressEvent;

@@ -29,6 +29,8 @@ const PROMPT_SLICE = 31;
 const CLICK: [number, number] = [64.5, 60.5];
 /** A slice the first propagation tracked, for a correction and a second object. */
 const CORRECTION_SLICE = 40;
+/** A slice near the end where a click starts a short propagation that loses its GPU device. */
+const LOSS_SLICE = 55;
 const STEP_TIMEOUT_MS = 5 * 60_000;
 
 interface Snapshot {
@@ -49,6 +51,7 @@ interface Snapshot {
   progressLog: number[];
   lastExport: { name: string; bytes: number } | null;
   errors: string[];
+  gpuFailure: { kind: string; message: string } | null;
   window: { choice: string; width: number; level: number } | null;
 }
 
@@ -60,6 +63,7 @@ declare global {
       setSlice(i: number): void;
       setAxis(a: string): void;
       labelSlice(axis: string, index: number): number[];
+      simulateGpuFault(fault: 'lost' | 'oom'): Promise<void>;
     };
   }
 }
@@ -87,13 +91,13 @@ const t0 = Date.now();
 
 const snapshot = (): Promise<Snapshot> => page.evaluate(() => window.__sam2app!.snapshot());
 
-/** Waits until `pred(snapshot)` holds; fails early with the page's errors. */
-async function waitFor(what: string, pred: (s: Snapshot) => boolean, timeoutMs = STEP_TIMEOUT_MS): Promise<Snapshot> {
+/** Waits until `pred(snapshot)` holds; fails early with the page's errors (beyond the first `allowedErrors`). */
+async function waitFor(what: string, pred: (s: Snapshot) => boolean, timeoutMs = STEP_TIMEOUT_MS, allowedErrors = 0): Promise<Snapshot> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = await snapshot();
     if (pred(s)) return s;
-    if (s.errors.length || pageErrors.length) throw new Error(`while waiting for ${what}: ${[...s.errors, ...pageErrors].join('\n')}`);
+    if (s.errors.length > allowedErrors || pageErrors.length) throw new Error(`while waiting for ${what}: ${[...s.errors, ...pageErrors].join('\n')}`);
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; state: ${JSON.stringify(s)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -310,6 +314,35 @@ describe('browser app in headless Chromium (WebGPU on SwiftShader)', () => {
     expect(s.propagation.done).toBeGreaterThanOrEqual(2);
     expect(s.propagation.done).toBeLessThan(s.propagation.total);
     expect(s.errors).toEqual([]);
+  });
+
+  it('survives a lost GPU device mid-propagation: the banner explains, resuming finishes the propagation', async () => {
+    // A click near the end of the volume, then forward from there: a short propagation.
+    await page.evaluate((i) => window.__sam2app!.setSlice(i), LOSS_SLICE);
+    await new Promise((r) => setTimeout(r, 100));
+    const [cx, cy] = await page.evaluate(() => window.__sam2app!.sliceToClient(92.5, 55.5));
+    await page.mouse.click(cx, cy);
+    await waitFor('the click before the loss', (v) => v.promptCount === 4 && v.busy.length === 0);
+    await page.click('[data-testid=propagate]'); // forward, from the slice on screen
+    await waitFor('the first slice', (v) => v.propagation.running && v.propagation.done >= 1);
+    await page.evaluate(() => window.__sam2app!.simulateGpuFault('lost'));
+    let s = await waitFor('the GPU failure', (v) => !!v.gpuFailure && !v.propagation.running && v.busy.length === 0, STEP_TIMEOUT_MS, 1);
+    expect(s.gpuFailure!.kind).toBe('lost');
+    expect(s.errors[0]).toMatch(/GPU device lost: destroyed/);
+    const doneBefore = s.propagation.done;
+    expect(doneBefore).toBeLessThan(s.propagation.total);
+    const banner = await page.$eval('[data-testid=banner]', (e) => ({ hidden: (e as HTMLElement).hidden, text: e.textContent ?? '' }));
+    expect(banner.hidden).toBe(false);
+    expect(banner.text).toMatch(/The GPU device was lost[\s\S]*masks already computed are kept/);
+    expect(await page.$('[data-testid=gpu-reload]')).not.toBeNull();
+    await page.click('[data-testid=gpu-resume]');
+    s = await waitFor('the resumed propagation', (v) => !v.gpuFailure && !v.propagation.running && v.propagation.done === v.propagation.total && v.busy.length === 0, STEP_TIMEOUT_MS, 1);
+    expect(s.propagation.total).toBe(62 - LOSS_SLICE);
+    expect(s.propagation.done).toBeGreaterThan(doneBefore);
+    expect(s.progressLog[s.progressLog.length - 1]).toBe(100);
+    expect(s.progressLog.every((v, i) => i === 0 || v > s.progressLog[i - 1])).toBe(true);
+    expect(await page.$eval('[data-testid=banner]', (e) => (e as HTMLElement).hidden)).toBe(true);
+    console.log(`[app e2e] device lost after ${doneBefore} slices, resumed to ${s.propagation.done}/${s.propagation.total}`);
   });
 
   it('reloads with the weights from the browser cache', async () => {
