@@ -2,6 +2,8 @@
 // read back with the right voxels; byte edits of slices (plain and deflated) end in a volume or a
 // clear error naming the file, fast, with every inflation bounded.
 import fc from 'fast-check';
+
+type ArbitraryValue<A> = A extends fc.Arbitrary<infer T> ? T : never;
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseDicomSlice, readDicomSeries } from '../../src/volume/dicom.js';
@@ -21,7 +23,7 @@ const seriesCase = fc.record({
   seed: fc.nat(),
 });
 
-function series(c: fc.infer<typeof seriesCase>) {
+function series(c: ArbitraryValue<typeof seriesCase>) {
   const n = c.rows * c.columns;
   const files = Array.from({ length: c.slices }, (_, k) => {
     const max = 2 ** (c.bitsStored - (c.signed ? 1 : 0));

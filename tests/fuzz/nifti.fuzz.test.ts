@@ -2,6 +2,8 @@
 // volumes read back with the right dims and scaled values; hostile header fields and byte edits
 // end in a consistent volume or an error naming the file, fast and under a small size cap.
 import fc from 'fast-check';
+
+type ArbitraryValue<A> = A extends fc.Arbitrary<infer T> ? T : never;
 import { gzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { readNifti } from '../../src/volume/nifti.js';
@@ -47,7 +49,7 @@ const volumeCase = fc.record({
   seed: fc.nat(),
 });
 
-function build(c: fc.infer<typeof volumeCase>, edit: Partial<HeaderFields> = {}): { bytes: Uint8Array; raw: ArrayLike<number> } {
+function build(c: ArbitraryValue<typeof volumeCase>, edit: Partial<HeaderFields> = {}): { bytes: Uint8Array; raw: ArrayLike<number> } {
   const n = c.dims[0] * c.dims[1] * c.dims[2];
   const raw = c.type.make(n);
   for (let i = 0; i < n; i++) raw[i] = ((i * 37 + c.seed) % 200) - (raw instanceof Uint8Array || raw instanceof Uint16Array || raw instanceof Uint32Array ? 0 : 100);
