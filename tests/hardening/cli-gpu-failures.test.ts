@@ -77,6 +77,16 @@ describe('segment when the GPU fails', () => {
     expect(readdirSync(dir).sort()).toEqual(before); // no partial or temporary file
   });
 
+  it('device lost before propagation (while prompting): the loss is named, nothing is written', () => {
+    const out = join(dir, 'lost-early.nii.gz');
+    const before = readdirSync(dir).sort();
+    const r = segment(out, `lost:${loadSubmits + 1}`);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/(^|\n)sam2-webgpu segment: GPU device lost: destroyed \(device was destroyed\); nothing was written\. The GPU driver reset/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).sort()).toEqual(before);
+  });
+
   it('device lost mid-propagation: reported, resumed on a new device, the same mask as an uninterrupted run', () => {
     const out = join(dir, 'lost.nii.gz');
     // Half-way through the propagation's submits (after the model load and the prompt).
