@@ -67,6 +67,8 @@ interface Recorded {
 }
 
 const FILTERS: GPUErrorFilter[] = ['internal', 'out-of-memory', 'validation'];
+/** Errors kept for the report; an error storm after the first failure is only counted. */
+const MAX_RECORDED = 64;
 
 function kindOf(e: GPUError): GpuErrorKind {
   const n = e.constructor?.name ?? '';
@@ -88,7 +90,10 @@ function firstLine(message: string): string {
 
 export class GpuErrorMonitor {
   private readonly recorded: Recorded[] = [];
-  private pending: Promise<void>[] = [];
+  /** Errors beyond the first MAX_RECORDED (counted, not kept). */
+  private dropped = 0;
+  /** Scope pops not resolved yet (each removes itself when it resolves). */
+  private readonly pending = new Set<Promise<void>>();
   private seq = 0;
   private lostInfo: { reason: string; message: string } | null = null;
   private readonly lostSeen: Promise<void>;
@@ -122,21 +127,27 @@ export class GpuErrorMonitor {
   private pop(what: string, root: boolean, simulated?: { kind: GpuErrorKind; message: string }): Promise<void> {
     const seq = this.seq++;
     const pops = FILTERS.map(() => this.device.popErrorScope());
-    const done = Promise.all(pops).then(
-      (errors) => {
-        if (simulated) {
-          this.record({ seq, ...simulated, what, root: true });
-          return;
-        }
-        for (const e of errors) if (e) this.record({ seq, kind: kindOf(e), message: e.message, what, root: root || kindOf(e) === 'out-of-memory' });
-      },
-      () => undefined, // popErrorScope rejects only when the device is lost: reported as such
-    );
-    this.pending.push(done);
+    const done: Promise<void> = Promise.all(pops)
+      .then(
+        (errors) => {
+          if (simulated) {
+            this.record({ seq, ...simulated, what, root: true });
+            return;
+          }
+          for (const e of errors) if (e) this.record({ seq, kind: kindOf(e), message: e.message, what, root: root || kindOf(e) === 'out-of-memory' });
+        },
+        () => undefined, // popErrorScope rejects only when the device is lost: reported as such
+      )
+      .finally(() => this.pending.delete(done));
+    this.pending.add(done);
     return done;
   }
 
   private record(r: Recorded): void {
+    if (this.recorded.length >= MAX_RECORDED) {
+      this.dropped++;
+      return;
+    }
     this.recorded.push(r);
     this.failure = null; // recomputed lazily: a root cause may arrive after its consequences
   }
@@ -191,7 +202,7 @@ export class GpuErrorMonitor {
     if (!this.failure) {
       const sorted = [...this.recorded].sort((a, b) => a.seq - b.seq);
       const first = sorted.find((r) => r.root) ?? sorted[0];
-      const more = this.recorded.length - 1;
+      const more = this.recorded.length - 1 + this.dropped;
       const what =
         first.kind === 'out-of-memory'
           ? `GPU out of memory allocating ${first.what}`
@@ -213,11 +224,8 @@ export class GpuErrorMonitor {
 
   /** Waits for every error scope closed so far and throws the run's error, if any. */
   async check(): Promise<void> {
-    while (this.pending.length > 0) {
-      const pending = this.pending;
-      this.pending = [];
-      await Promise.all(pending);
-    }
+    // The scopes closed up to now cover all work submitted before this call.
+    await Promise.all([...this.pending]);
     this.throwIfFailed();
   }
 
