@@ -422,9 +422,12 @@ export class Sam2Video {
     try {
       for (const o of this.objects.values()) {
         const n = next.object(o.id);
-        for (const [slice, pts] of o.points) n.points.set(slice, pts);
         for (const [key, m] of [['cond', o.cond], ['nonCond', o.nonCond], ['tempCond', o.tempCond], ['tempNonCond', o.tempNonCond]] as const) {
           for (const [slice, f] of copy(m)) n[key].set(slice, f);
+        }
+        // Points of a prompt whose output never arrived (the failure struck it) are dropped.
+        for (const [slice, pts] of o.points) {
+          if (n.tempCond.has(slice) || n.tempNonCond.has(slice) || n.cond.has(slice) || n.nonCond.has(slice)) n.points.set(slice, pts);
         }
         for (const [slice, t] of o.tracked) n.tracked.set(slice, t);
         if (unfinished !== undefined && !n.cond.has(unfinished)) {
