@@ -54,6 +54,7 @@ describe.skipIf(!FULL)('soak', () => {
       if (n % 100 === 0 || n === SLICES - 1) {
         const m = process.memoryUsage();
         samples.push({ slice: n, gpuBytes: gpu.memory.allocatedBytes, buffers: gpu.memory.created, rss: m.rss, heap: m.heapUsed });
+        console.log(`[soak] slice ${n}: GPU ${mb(gpu.memory.allocatedBytes)} MiB, ${gpu.memory.created} buffers, RSS ${mb(m.rss)} MiB, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       }
       n++;
     }
@@ -75,5 +76,5 @@ describe.skipIf(!FULL)('soak', () => {
     // Host memory: the finished slices' outputs (logits and pointer, ~1.3 KiB a slice on micro)
     // are kept; anything beyond a small allowance for allocator noise is a leak.
     expect(last.rss - warm.rss).toBeLessThan(96 * 2 ** 20);
-  });
+  }, 3 * 3600_000);
 });
