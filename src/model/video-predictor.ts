@@ -9,7 +9,9 @@ import type { GpuTensor } from '../runtime/tensor.js';
 import { FeatureScheduler, type SchedulerOptions, type SliceSource } from './feature-scheduler.js';
 import { applyNonOverlap, bilinearResize, binarize } from './mask-postprocess.js';
 import { MemoryBank, memoryBankShared, type MemoryBankShared } from './memory-bank.js';
+import type { Sam2Model } from './sam2-model.js';
 import type { HeadsOutput, PromptInput, Sam2Parts } from './sam2-parts.js';
+import { sliceSourceFrom, type VideoCreateOptions } from './video-source.js';
 import type { WeightScope } from './weights.js';
 
 export type Direction = 'forward' | 'backward' | 'both';
@@ -88,7 +90,19 @@ export class Sam2Video {
     this.lowSide = parts.config.lowResMaskSize;
   }
 
-  static create(gpu: Gpu, parts: Sam2Parts, weights: WeightScope, source: SliceSource, opts: VideoOptions = {}): Sam2Video {
+  /**
+   * A segmentation session over a volume: `numFrames` slices of `width` × `height` pixels, each
+   * returned by `loadSlice(t)` as uint8 pixels when the engine needs it.
+   */
+  static create(model: Sam2Model, options: VideoCreateOptions): Sam2Video;
+  /** Engine-level form: any `Sam2Parts` and a SliceSource that yields preprocessed model inputs. */
+  static create(gpu: Gpu, parts: Sam2Parts, weights: WeightScope, source: SliceSource, opts?: VideoOptions): Sam2Video;
+  static create(...args: [Sam2Model, VideoCreateOptions] | [Gpu, Sam2Parts, WeightScope, SliceSource, VideoOptions?]): Sam2Video {
+    if (args.length === 2) {
+      const [model, { numFrames, width, height, loadSlice, ...opts }] = args;
+      return Sam2Video.create(model.gpu, model, model.root, sliceSourceFrom(model, { numFrames, width, height, loadSlice }), opts);
+    }
+    const [gpu, parts, weights, source, opts = {}] = args;
     if (source.numFrames < 1) throw new Error('Sam2Video: the volume has no slices');
     return new Sam2Video(gpu, parts, source, opts, weights);
   }
