@@ -26,7 +26,6 @@ export { Sam2Model } from './model/sam2-model.js';
 export { Sam2Video, type Direction, type PropagateOptions, type SliceResult, type VideoOptions } from './model/video-predictor.js';
 export type { VideoCreateOptions } from './model/video-source.js';
 export type { SliceImage } from './model/preprocess.js';
-export type { HeadsOutput, ImageFeatures, PromptInput, Sam2Parts } from './model/sam2-parts.js';
 export {
   configFromMetadata,
   makeConfig,

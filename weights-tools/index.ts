@@ -3,7 +3,6 @@
 // PyTorch checkpoints to safetensors, write deterministic synthetic weights, inspect a weights
 // file. The same tools as the `convert`, `synth` and `inspect` verbs of the command line.
 export { convertCheckpoint, type ConvertOptions, type ConvertResult } from './convert.js';
-export { syntheticTensors, writeSyntheticWeights } from './synth.js';
+export { writeSyntheticWeights } from './synth.js';
 export { formatReport, inspectFile, type InspectReport, type InspectTensor } from './inspect.js';
-export { FLOAT_DTYPES, writeSam2Weights, type FloatDtype, type SourceTensor, type WeightsWriteOptions, type WeightsWriteResult } from './weights-writer.js';
-export { ArchitectureError, resolveConfig, type ResolveOptions } from './detect-arch.js';
+export type { FloatDtype, WeightsWriteResult } from './weights-writer.js';

@@ -6,6 +6,7 @@ import { makeTarget, type GpuTarget, type TargetInputs } from './target.js';
 
 type TargetAdapterInfo = NonNullable<TargetInputs['adapterInfo']>;
 
+/** Optional WebGPU features the engine uses when the adapter has them. */
 export interface GpuFeatures {
   /** `shader-f16`: f16 storage and arithmetic in WGSL. */
   f16: boolean;
@@ -17,13 +18,19 @@ export interface GpuFeatures {
   subgroupMatrix: boolean;
 }
 
+/** A created device and what it offers. */
 export interface DeviceInfo {
+  /** The device the engine records work on. */
   device: GPUDevice;
+  /** The adapter the device came from. */
   adapter: GPUAdapter;
   /** Human-readable adapter name ("vendor architecture device (description)"), recorded with every benchmark. */
   adapterName: string;
+  /** A software adapter (WebGPU fallback adapter, lavapipe/llvmpipe, SwiftShader). */
   isFallback: boolean;
+  /** Optional features enabled on the device. */
   features: GpuFeatures;
+  /** The device's limits (raised above the defaults where the adapter allows). */
   limits: GPUSupportedLimits;
   /** What kernels are compiled for (class, vendor, features, subgroup sizes, limits). */
   target: GpuTarget;
@@ -37,6 +44,7 @@ export interface CreateDeviceOptions {
   gpu?: GPU;
   /** Disable optional features even where available (tests of the fallback paths). */
   disable?: Partial<Record<keyof GpuFeatures, boolean>>;
+  /** Adapter preference (default 'high-performance'). */
   powerPreference?: GPUPowerPreference;
   /** Extra limits to request (clamped to what the adapter supports). */
   limits?: Record<string, number>;
