@@ -77,6 +77,13 @@ export interface Choice<S> {
   source: 'forced' | 'tuned' | 'heuristic';
 }
 
+/**
+ * Sees every launch the selector builds (family, validated spec, choice): the autotuner records the
+ * model's real launch specs with it, benchmarks find the families a case uses, and tests check
+ * which variants ran. Specs hold GpuTensors that may be released later: keep shapes, not contents.
+ */
+export type LaunchObserver = (family: OpFamily<any>, spec: unknown, choice: Choice<any>) => void;
+
 /** `matmul=matmul-tiled,attention=attention-flash` or with a config `matmul=matmul-tiled:TM=64:TN=64`. */
 export function parseForceList(text: string): Record<string, VariantPick> {
   const out: Record<string, VariantPick> = {};
@@ -138,6 +145,7 @@ export class KernelSelector {
   tuned: TuningCache | undefined;
   /** The adapter as the heuristics see it (the real one unless overridden). */
   target: GpuTarget;
+  private readonly observers = new Set<LaunchObserver>();
 
   constructor(
     readonly realTarget: GpuTarget,
@@ -176,7 +184,8 @@ export class KernelSelector {
     const f = this.force[family.op];
     if (f) {
       const v = byId(f.id);
-      if (v.supports(spec, t)) return { variant: v, cfg: f.cfg ?? v.configs(spec, t)[0], source: 'forced' };
+      // A forced config may name only some keys (TM=128): the rest come from the default config.
+      if (v.supports(spec, t)) return { variant: v, cfg: { ...v.configs(spec, t)[0], ...f.cfg }, source: 'forced' };
       if (this.opts.strict) throw new Error(`${family.op}: forced variant ${f.id} does not support this launch (${family.bucket(spec)})`);
       this.fallbacks.set(family.op, (this.fallbacks.get(family.op) ?? 0) + 1);
     }
@@ -190,10 +199,17 @@ export class KernelSelector {
     return { variant: v, cfg: v.configs(spec, t)[0], source: 'heuristic' };
   }
 
+  /** Calls `fn` for every launch built from now on; returns the function that stops it. */
+  observe(fn: LaunchObserver): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
+
   /** Picks and builds; counts the launch under the chosen variant. */
   build<S>(family: OpFamily<S>, spec: S, scratch: Scratch): KernelProgram[] {
     const c = this.pick(family, spec);
     this.usage.set(c.variant.id, (this.usage.get(c.variant.id) ?? 0) + 1);
+    for (const fn of this.observers) fn(family, spec, c);
     return c.variant.build(spec, c.cfg, scratch);
   }
 }
