@@ -66,7 +66,7 @@ export interface KernelSelectorOptions {
   /**
    * Choose as if the adapter were different (e.g. `{ kind: 'gpu' }` runs the GPU-class heuristics
    * on lavapipe, so parity suites can exercise the GPU tier). Env: SAM2_KERNEL_TARGET=gpu|cpu.
-   * `supports()` still sees the real adapter's features.
+   * `supports()` still sees the real adapter's features; the tuned cache is not used.
    */
   targetOverride?: Partial<Pick<GpuTarget, 'kind' | 'vendor'>>;
 }
@@ -146,12 +146,15 @@ export class KernelSelector {
   /** The adapter as the heuristics see it (the real one unless overridden). */
   target: GpuTarget;
   private readonly observers = new Set<LaunchObserver>();
+  private overridden: boolean;
 
   constructor(
     readonly realTarget: GpuTarget,
     readonly opts: KernelSelectorOptions = {},
   ) {
-    this.target = { ...realTarget, ...(opts.env === false ? {} : envTarget()), ...opts.targetOverride };
+    const override = { ...(opts.env === false ? {} : envTarget()), ...opts.targetOverride };
+    this.target = { ...realTarget, ...override };
+    this.overridden = Object.keys(override).length > 0;
     const force: Record<string, VariantPick> = opts.env === false ? {} : envForce();
     for (const [op, p] of Object.entries(opts.force ?? {})) force[op] = typeof p === 'string' ? { id: p } : p;
     this.force = force;
@@ -166,6 +169,7 @@ export class KernelSelector {
   /** Heuristics choose as if the adapter were of this kind (tests of the GPU tier on lavapipe). */
   setTargetOverride(o: Partial<Pick<GpuTarget, 'kind' | 'vendor'>> | undefined): void {
     this.target = { ...this.realTarget, ...o };
+    this.overridden = !!o && Object.keys(o).length > 0;
   }
 
   /** Sets or clears (undefined) a forced variant, e.g. in tests or the autotuner. */
@@ -189,7 +193,8 @@ export class KernelSelector {
       if (this.opts.strict) throw new Error(`${family.op}: forced variant ${f.id} does not support this launch (${family.bucket(spec)})`);
       this.fallbacks.set(family.op, (this.fallbacks.get(family.op) ?? 0) + 1);
     }
-    const tuned = this.tuned?.get(t.adapterName, family.op, family.bucket(spec));
+    // Winners were timed on the real adapter: a target override (GPU tier on lavapipe) ignores them.
+    const tuned = this.overridden ? undefined : this.tuned?.get(t.adapterName, family.op, family.bucket(spec));
     if (tuned) {
       const v = family.variants.find((x) => x.id === tuned.id);
       if (v && v.supports(spec, t)) return { variant: v, cfg: tuned.cfg ?? v.configs(spec, t)[0], source: 'tuned' };

@@ -19,6 +19,11 @@ export interface GpuOptions extends CreateDeviceOptions {
   maxDispatchesPerSubmit?: number;
   /** Kernel variant choice: forced variants, a tuned cache (see src/kernels/registry.ts). */
   kernels?: KernelSelectorOptions;
+  /**
+   * Node: the tuned-kernel cache file to read when `kernels.tuned` is not given (default
+   * $SAM2_TUNED_CACHE or ~/.cache/sam2-webgpu/tuned-kernels.json); false reads none.
+   */
+  tunedCache?: false | string;
 }
 
 export class Gpu implements TensorOwner {
@@ -52,7 +57,14 @@ export class Gpu implements TensorOwner {
   }
 
   static async create(opts: GpuOptions = {}): Promise<Gpu> {
-    return new Gpu(await createDevice(opts), opts);
+    const info = await createDevice(opts);
+    let kernels = opts.kernels;
+    if (!kernels?.tuned && opts.tunedCache !== false && typeof process !== 'undefined' && process.versions?.node && typeof window === 'undefined') {
+      const { loadTunedCache } = await import('../kernels/tuning/node-cache.js');
+      const tuned = await loadTunedCache(opts.tunedCache || undefined);
+      if (tuned) kernels = { ...kernels, tuned };
+    }
+    return new Gpu(info, { ...opts, kernels });
   }
 
   get features(): GpuFeatures {
