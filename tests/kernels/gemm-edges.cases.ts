@@ -141,3 +141,6 @@ export const f16Cases: KernelCase[] = [
   gemmCase({ kind: 'linear', m: 37, k: 64, n: 45, bias: true, act: 'relu', residual: 'in-place', actDtype: 'f16', weightDtype: 'f16' }),
   gemmCase({ kind: 'kn', m: 21, k: 200, n: 36, batchA: 2, batchB: 1, actDtype: 'f16', weightDtype: 'f16' }),
 ];
+
+/** f32 edge cases under the adapter's own choice (the browser page runs every `cases` export). */
+export const cases: KernelCase[] = edgeCases;
