@@ -9,6 +9,7 @@ import { runTune } from '../../bench/tune/run.js';
 import { KernelSelector, type OpFamily } from '../../src/kernels/registry.js';
 import { JsonTuningCache } from '../../src/kernels/tuning/json-cache.js';
 import { defaultTunedCachePath, loadTunedCache, saveTunedCache } from '../../src/kernels/tuning/node-cache.js';
+import { loadTunedCacheOpfs, saveTunedCacheOpfs } from '../../src/kernels/tuning/opfs-cache.js';
 import { Gpu } from '../../src/runtime/gpu.js';
 import type { GpuTarget } from '../../src/runtime/target.js';
 
@@ -55,6 +56,32 @@ describe('tuned-kernel cache', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     expect(await loadTunedCache(broken)).toBeUndefined();
     expect(warn.mock.calls[0][0]).toMatch(/ignoring .*broken\.json: not JSON/);
+  });
+
+  it('OPFS: save and load through navigator.storage (an in-memory stand-in here)', async () => {
+    const files = new Map<string, string>();
+    const root = {
+      async getFileHandle(name: string, o?: { create?: boolean }) {
+        if (!files.has(name) && !o?.create) throw new DOMException('no file', 'NotFoundError');
+        return {
+          getFile: async () => ({ text: async () => files.get(name) ?? '' }),
+          createWritable: async () => {
+            let text = '';
+            return { write: async (t: string) => void (text += t), close: async () => void files.set(name, text) };
+          },
+        };
+      },
+    };
+    vi.stubGlobal('navigator', { storage: { getDirectory: async () => root } });
+    try {
+      expect(await loadTunedCacheOpfs()).toBeUndefined();
+      const c = new JsonTuningCache();
+      c.set('web gpu', 'matmul', 'b', { id: 'matmul-tiled', cfg: { TM: 64 } });
+      await saveTunedCacheOpfs(c);
+      expect((await loadTunedCacheOpfs())?.get('web gpu', 'matmul', 'b')).toEqual({ id: 'matmul-tiled', cfg: { TM: 64 } });
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('a target override ignores the tuned cache (winners were timed on the real adapter)', () => {
