@@ -1,7 +1,8 @@
 // Times kernel bench cases once per kernel variant, side by side. A case's launcher goes through
 // the kernel selector; one untimed run with the launch observer finds the op families it uses
-// and their specs, then every variant that supports all of them is forced in turn (with its
-// default config for each spec) and measured. Cases outside any family run once, as they are.
+// and their specs. The case is timed as the engine runs it, then once per other variant of each
+// of its families that supports all of the case's launches of that family (forced, with its
+// default config per spec). Cases outside any family run once ('default').
 import type { KernelConfig, OpFamily } from '../../src/kernels/registry.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import type { BenchCase } from './bench-case.js';
@@ -9,9 +10,9 @@ import { measure, type Measurement, type MeasureOptions } from './measure.js';
 import { percentOfPeak } from './peaks.js';
 
 export interface VariantRun {
-  /** The forced variant id, or 'default' for a case outside any op family. */
+  /** The forced variant id; for the engine's own choice the chosen id(s), or 'default' outside any op family. */
   variant: string;
-  /** The op family forced (undefined for 'default'). */
+  /** The op family forced. */
   op?: string;
   /** Whether this is what the engine runs here without forcing (heuristic or tuned). */
   chosen: boolean;
@@ -34,7 +35,7 @@ export interface CaseVariants {
 export interface KernelBenchOptions extends MeasureOptions {
   /** Only the variant the engine picks (the old single-row benchmark). */
   chosenOnly?: boolean;
-  /** Only these variant ids (plus nothing else); undefined = all that support the case. */
+  /** Only these variant ids; undefined = all that support the case. */
   variants?: string[];
 }
 
@@ -53,25 +54,25 @@ export async function benchCaseVariants(gpu: Gpu, c: BenchCase, opts: KernelBenc
     }
     const ops = [...new Set(seen.map((s) => s.op))];
     const t = gpu.kernels.realTarget;
-    const todo: Array<Omit<VariantRun, 'chosen'> & { chosen: boolean }> = [];
-    if (ops.length !== 1) {
-      // No family (or several: the case is then timed as the engine runs it).
-      todo.push({ variant: 'default', chosen: true });
-    } else {
-      const op = ops[0];
-      const specs = seen.filter((s) => s.op === op);
-      const family = specs[0].family;
-      const chosen = specs[0].chosen;
-      for (const v of family.variants) {
-        if (opts.chosenOnly && v.id !== chosen) continue;
-        if (opts.variants && !opts.variants.includes(v.id)) continue;
-        if (!specs.every((s) => v.supports(s.spec, t))) continue;
-        todo.push({ variant: v.id, op, chosen: v.id === chosen, cfg: v.id === chosen ? specs[0].cfg : v.configs(specs[0].spec, t)[0] });
+    // First what the engine runs here (nothing forced), then each other variant of each family the
+    // case launches, forced for that family alone (if it supports all of the case's launches of it).
+    const picks = ops.map((op) => [...new Set(seen.filter((s) => s.op === op).map((s) => s.chosen))].join('+'));
+    const todo: VariantRun[] = [{ variant: ops.length ? picks.join(',') : 'default', op: ops.length === 1 ? ops[0] : undefined, chosen: true, cfg: seen[0]?.cfg }];
+    if (!opts.chosenOnly) {
+      for (const op of ops) {
+        const specs = seen.filter((s) => s.op === op);
+        for (const v of specs[0].family.variants) {
+          if (specs.every((s) => s.chosen === v.id)) continue;
+          if (opts.variants && !opts.variants.includes(v.id)) continue;
+          if (!specs.every((s) => v.supports(s.spec, t))) continue;
+          todo.push({ variant: v.id, op, chosen: false, cfg: v.configs(specs[0].spec, t)[0] });
+        }
       }
     }
+    if (opts.variants) todo.splice(0, todo.length, ...todo.filter((r) => !r.chosen || opts.variants!.some((id) => r.variant.split(/[,+]/).includes(id))));
     for (const r of todo) {
       const previous = r.op ? gpu.kernels.forced(r.op) : undefined;
-      // The chosen variant runs unforced: exactly what the engine does (tuned config included).
+      // The engine's choice runs unforced: exactly what the engine does (tuned configs included).
       if (r.op && !r.chosen) gpu.kernels.setForced(r.op, { id: r.variant });
       try {
         const m = await measure(gpu, inst, opts);
