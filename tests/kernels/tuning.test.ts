@@ -5,13 +5,17 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { materializeSpec } from '../../bench/tune/materialize.js';
 import { runTune } from '../../bench/tune/run.js';
+import { linearSpec } from '../../src/kernels/matmul/matmul.js';
 import { KernelSelector, type OpFamily } from '../../src/kernels/registry.js';
 import { JsonTuningCache } from '../../src/kernels/tuning/json-cache.js';
 import { defaultTunedCachePath, loadTunedCache, saveTunedCache } from '../../src/kernels/tuning/node-cache.js';
 import { loadTunedCacheOpfs, saveTunedCacheOpfs } from '../../src/kernels/tuning/opfs-cache.js';
 import { Gpu } from '../../src/runtime/gpu.js';
 import type { GpuTarget } from '../../src/runtime/target.js';
+import { GpuTensor } from '../../src/runtime/tensor.js';
+import { getTestGpu } from '../helpers/gpu.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sam2-tune-'));
 const saved = process.env.SAM2_TUNED_CACHE;
@@ -100,6 +104,29 @@ describe('tuned-kernel cache', () => {
     expect(sel.pick(family, 1).variant.id).toBe('toy-gpu');
     sel.setTargetOverride(undefined);
     expect(sel.pick(family, 1).source).toBe('tuned');
+  });
+
+  it('materialized specs keep shapes, offsets and aliasing on fresh random buffers', async () => {
+    const gpu = await getTestGpu();
+    const big = gpu.empty([1000]);
+    const x = new GpuTensor(big.buffer, [3, 8], 'f32', 256);
+    const w = gpu.empty([5, 8], 'f16');
+    const out = gpu.empty([3, 5]);
+    const spec = linearSpec(x, w, undefined, out, { residual: out });
+    const m = materializeSpec(gpu, spec);
+    try {
+      expect(m.spec.resMode).toBe(spec.resMode);
+      expect(m.spec.residual!.buffer).toBe(m.spec.out.buffer);
+      expect(m.spec.a.buffer).not.toBe(big.buffer);
+      expect([m.spec.a.offset, m.spec.a.shape, m.spec.b.dtype]).toEqual([0, [3, 8], 'f16']);
+      expect(m.tensors.length).toBe(3);
+      const [a, b] = await m.readFloats();
+      expect(a!.every((v) => v >= -1 && v <= 1) && a!.some((v) => v !== 0)).toBe(true);
+      expect(b!.length).toBe(40);
+    } finally {
+      m.release();
+      [big, w, out].forEach((t) => t.release());
+    }
   });
 
   it('autotuner smoke (micro, conv): the cache it writes is what Gpu.create then uses', async () => {
