@@ -197,7 +197,12 @@ export class KernelSelector {
     const tuned = this.overridden ? undefined : this.tuned?.get(t.adapterName, family.op, family.bucket(spec));
     if (tuned) {
       const v = family.variants.find((x) => x.id === tuned.id);
-      if (v && v.supports(spec, t)) return { variant: v, cfg: tuned.cfg ?? v.configs(spec, t)[0], source: 'tuned' };
+      if (v && v.supports(spec, t)) {
+        // Only configs the variant still lists for this spec (a cache from an older version may hold stale ones).
+        const cfgs = v.configs(spec, t);
+        const cfg = tuned.cfg ? cfgs.find((c) => cfgKey(c) === cfgKey(tuned.cfg!)) : cfgs[0];
+        if (cfg) return { variant: v, cfg, source: 'tuned' };
+      }
     }
     const v = byId(family.heuristic(spec, t));
     if (!v.supports(spec, t)) throw new Error(`${family.op}: heuristic chose ${v.id}, which does not support this launch (${family.bucket(spec)})`);

@@ -104,6 +104,9 @@ describe('tuned-kernel cache', () => {
     expect(sel.pick(family, 1).variant.id).toBe('toy-gpu');
     sel.setTargetOverride(undefined);
     expect(sel.pick(family, 1).source).toBe('tuned');
+    // A config the variant no longer lists (a stale cache) is ignored.
+    tuned.set('a', 'toy', 'b', { id: 'toy-tuned', cfg: { TM: 999 } });
+    expect(sel.pick(family, 1)).toMatchObject({ source: 'heuristic', variant: { id: 'toy-cpu' } });
   });
 
   it('materialized specs keep shapes, offsets and aliasing on fresh random buffers', async () => {
