@@ -21,6 +21,11 @@ export interface GpuOptions extends CreateDeviceOptions {
   maxDispatchesPerSubmit?: number;
   /** Kernel variant choice: forced variants, a tuned cache (see src/kernels/registry.ts). */
   kernels?: KernelSelectorOptions;
+  /**
+   * Node: the tuned-kernel cache file to read when `kernels.tuned` is not given (default
+   * $SAM2_TUNED_CACHE or ~/.cache/sam2-webgpu/tuned-kernels.json); false reads none.
+   */
+  tunedCache?: false | string;
 }
 
 /**
@@ -65,7 +70,14 @@ export class Gpu implements TensorOwner {
 
   /** Requests an adapter and device (see `createGpu()`, which is the documented entry). */
   static async create(opts: GpuOptions = {}): Promise<Gpu> {
-    return new Gpu(await createDevice(opts), opts);
+    const info = await createDevice(opts);
+    let kernels = opts.kernels;
+    if (!kernels?.tuned && opts.tunedCache !== false && typeof process !== 'undefined' && process.versions?.node && typeof window === 'undefined') {
+      const { loadTunedCache } = await import('../kernels/tuning/node-cache.js');
+      const tuned = await loadTunedCache(opts.tunedCache || undefined);
+      if (tuned) kernels = { ...kernels, tuned };
+    }
+    return new Gpu(info, { ...opts, kernels });
   }
 
   /** Optional WebGPU features enabled on the device. */
