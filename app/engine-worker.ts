@@ -4,7 +4,6 @@
 // request at a time); `cancel` bypasses the queue so it can stop a running propagation.
 /// <reference lib="webworker" />
 import { Sam2Model } from '../src/model/sam2-model.js';
-import type { SliceSource } from '../src/model/feature-scheduler.js';
 import { Sam2Video, type SliceResult } from '../src/model/video-predictor.js';
 import { Gpu } from '../src/runtime/gpu.js';
 import { GpuDeviceLostError, GpuError } from '../src/runtime/gpu-errors.js';
@@ -29,7 +28,6 @@ interface LoadedVolume {
 
 interface Session {
   axis: Axis;
-  mapping: IntensityMapping;
   video: Sam2Video;
   /** The propagation in progress (kept when a GPU failure stops it, for resumePropagation). */
   run: { done: number; total: number; seconds: number } | null;
@@ -181,29 +179,23 @@ async function openVolume(files: File[], name: string): Promise<ResultOf['openVo
   return info;
 }
 
-/** The model's input slices along `axis`, windowed with a fixed mapping. */
-function sliceSource(m: Sam2Model, vol: Volume, axis: Axis, mapping: IntensityMapping): SliceSource {
-  const shape = sliceShape(vol.dims, axis);
-  // The window is fixed for the session: every slice the model sees is mapped the same way.
-  const frozen = { ...mapping };
-  return {
-    numFrames: shape.count,
-    width: shape.width,
-    height: shape.height,
-    loadImage: (t) =>
-      m.preprocess({ pixels: windowSlice(vol.data, vol.dims, axis, t, frozen), width: shape.width, height: shape.height, channels: 1 }),
-  };
-}
-
 function startSession(axis: Axis, mapping: IntensityMapping): ResultOf['startSession'] {
-  const g = requireGpu();
+  requireGpu();
   const m = requireModel();
   const vol = requireVolume().view;
   disposeSession();
-  const source = sliceSource(m, vol, axis, mapping);
-  const video = Sam2Video.create(g, m, m.root, source, { addAllFramesToCorrectAsCond: true });
-  session = { axis, mapping: { ...mapping }, video, run: null };
-  return { numSlices: source.numFrames, width: source.width, height: source.height };
+  const shape = sliceShape(vol.dims, axis);
+  // The window is fixed for the session: every slice the model sees is mapped the same way.
+  const frozen = { ...mapping };
+  const video = Sam2Video.create(m, {
+    numFrames: shape.count,
+    width: shape.width,
+    height: shape.height,
+    loadSlice: (t) => windowSlice(vol.data, vol.dims, axis, t, frozen),
+    addAllFramesToCorrectAsCond: true,
+  });
+  session = { axis, video, run: null };
+  return { numSlices: shape.count, width: shape.width, height: shape.height };
 }
 
 function pick(result: SliceResult, objIds: readonly number[]): SliceMasks {
@@ -280,8 +272,9 @@ async function recoverGpu(): Promise<ResultOf['recoverGpu']> {
   const old = gpu;
   const next = await Gpu.create();
   const nextModel = weightsBytes ? await Sam2Model.load(next, weightsBytes) : null;
-  if (session && nextModel && volume) {
-    const video = await session.video.resumeOn(next, nextModel, nextModel.root, sliceSource(nextModel, volume.view, session.axis, session.mapping));
+  if (session && nextModel) {
+    // The session's loadSlice (host volume, frozen window) serves the new model unchanged.
+    const video = await session.video.resumeOn(nextModel);
     session.video.dispose();
     session.video = video;
   } else {

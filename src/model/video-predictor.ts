@@ -9,12 +9,16 @@ import type { GpuTensor } from '../runtime/tensor.js';
 import { FeatureScheduler, type SchedulerOptions, type SliceSource } from './feature-scheduler.js';
 import { applyNonOverlap, bilinearResize, binarize } from './mask-postprocess.js';
 import { MemoryBank, memoryBankShared, type MemoryBankShared } from './memory-bank.js';
+import type { Sam2Model } from './sam2-model.js';
 import type { HeadsOutput, PromptInput, Sam2Parts } from './sam2-parts.js';
 import { checkResumeTarget, recreateHeads, reencodeMemory, type ResumableOutput } from './video-resume.js';
+import { sliceSourceFrom, type VideoCreateOptions } from './video-source.js';
 import type { WeightScope } from './weights.js';
 
+/** Propagation direction from the start slice: towards higher, lower, or both (two passes). */
 export type Direction = 'forward' | 'backward' | 'both';
 
+/** Session options of `Sam2Video.create` (upstream predictor settings, feature lookahead). */
 export interface VideoOptions extends SchedulerOptions {
   /** Corrections on tracked slices become conditioning slices (upstream default false). */
   addAllFramesToCorrectAsCond?: boolean;
@@ -27,9 +31,11 @@ export interface VideoOptions extends SchedulerOptions {
   independentPasses?: boolean;
 }
 
+/** Options of `Sam2Video.propagate`. */
 export interface PropagateOptions {
   /** First slice (default: the earliest prompted slice over all objects). */
   from?: number;
+  /** Default 'forward'; 'both' runs a forward then a backward pass. */
   direction?: Direction;
   /** Most slices to track per pass (default: all). */
   maxSlices?: number;
@@ -37,8 +43,11 @@ export interface PropagateOptions {
   logits?: boolean;
 }
 
+/** The output of one slice: a mask per object. */
 export interface SliceResult {
+  /** Slice index. */
   slice: number;
+  /** Object ids, in the order of `masks`. */
   objIds: number[];
   /** Binary masks at the volume's slice resolution (height × width), one per object. */
   masks: Uint8Array[];
@@ -46,6 +55,7 @@ export interface SliceResult {
   logits?: Float32Array[];
   /** Low-res logits [4F, 4F] per object (what the model produced). */
   lowRes: Float32Array[];
+  /** Object-score logit per object (negative: the model finds the object absent here). */
   objectScores: number[];
 }
 
@@ -76,6 +86,12 @@ interface ObjectState {
   tracked: Map<number, { reverse: boolean }>;
 }
 
+/**
+ * A segmentation session over a volume (a "video" of slices), following SAM 2's
+ * `SAM2VideoPredictor`: prompts (points, box, mask) on any slice and object, then propagation
+ * through the volume with the memory bank on the GPU. Create it with
+ * `Sam2Video.create(model, { numFrames, width, height, loadSlice })`.
+ */
 export class Sam2Video {
   private readonly objects = new Map<number, ObjectState>();
   private readonly scheduler: FeatureScheduler;
@@ -85,6 +101,8 @@ export class Sam2Video {
   private progress: PropagationProgress | null = null;
   private readonly S: number;
   private readonly lowSide: number;
+  /** The slices of the public form of `create`, so `resumeOn(model)` can load them for another model. */
+  private slices: Pick<VideoCreateOptions, 'numFrames' | 'width' | 'height' | 'loadSlice'> | null = null;
 
   private constructor(
     private readonly gpu: Gpu,
@@ -99,15 +117,32 @@ export class Sam2Video {
     this.lowSide = parts.config.lowResMaskSize;
   }
 
-  static create(gpu: Gpu, parts: Sam2Parts, weights: WeightScope, source: SliceSource, opts: VideoOptions = {}): Sam2Video {
+  /**
+   * A segmentation session over a volume: `numFrames` slices of `width` × `height` pixels, each
+   * returned by `loadSlice(t)` as uint8 pixels when the engine needs it.
+   */
+  static create(model: Sam2Model, options: VideoCreateOptions): Sam2Video;
+  /** @internal Engine-level form: any `Sam2Parts` and a SliceSource that yields preprocessed model inputs. */
+  static create(gpu: Gpu, parts: Sam2Parts, weights: WeightScope, source: SliceSource, opts?: VideoOptions): Sam2Video;
+  static create(...args: [Sam2Model, VideoCreateOptions] | [Gpu, Sam2Parts, WeightScope, SliceSource, VideoOptions?]): Sam2Video {
+    if (args.length === 2) {
+      const [model, { numFrames, width, height, loadSlice, ...opts }] = args;
+      const slices = { numFrames, width, height, loadSlice };
+      const video = Sam2Video.create(model.gpu, model, model.root, sliceSourceFrom(model, slices), opts);
+      video.slices = slices;
+      return video;
+    }
+    const [gpu, parts, weights, source, opts = {}] = args;
     if (source.numFrames < 1) throw new Error('Sam2Video: the volume has no slices');
     return new Sam2Video(gpu, parts, source, opts, weights);
   }
 
+  /** Number of slices in the volume. */
   get numSlices(): number {
     return this.source.numFrames;
   }
 
+  /** Ids of the objects prompted so far. */
   get objIds(): number[] {
     return [...this.objects.keys()];
   }
@@ -399,13 +434,24 @@ export class Sam2Video {
   }
 
   /**
-   * This video's prompts, finished slices and interrupted propagation, carried onto another device
-   * (a fresh Gpu after a device loss or an out-of-memory error, with the model and the slice
-   * source loaded there). The memory banks are rebuilt from what the host kept, so
-   * `resumePropagation()` on the result finishes with exactly the masks an uninterrupted run gives.
-   * This video is left as it was (dispose it once its device is gone).
+   * This video's prompts, finished slices and interrupted propagation, carried onto another device:
+   * `model` is the same weights loaded on a fresh Gpu (after a device loss or an out-of-memory
+   * error); the slices come from the same `loadSlice`. The memory banks are rebuilt from what the
+   * host kept, so `resumePropagation()` on the result finishes with exactly the masks an
+   * uninterrupted run gives. This video is left as it was (dispose it once its device is gone).
    */
-  async resumeOn(gpu: Gpu, parts: Sam2Parts, weights: WeightScope, source: SliceSource): Promise<Sam2Video> {
+  resumeOn(model: Sam2Model): Promise<Sam2Video>;
+  /** @internal Engine-level form: any `Sam2Parts` and a SliceSource on the new device. */
+  resumeOn(gpu: Gpu, parts: Sam2Parts, weights: WeightScope, source: SliceSource): Promise<Sam2Video>;
+  async resumeOn(...args: [Sam2Model] | [Gpu, Sam2Parts, WeightScope, SliceSource]): Promise<Sam2Video> {
+    if (args.length === 1) {
+      const [model] = args;
+      if (!this.slices) throw new Error('resumeOn(model): this video was created from a SliceSource; pass (gpu, parts, weights, source)');
+      const resumed = await this.resumeOn(model.gpu, model, model.root, sliceSourceFrom(model, this.slices));
+      resumed.slices = this.slices;
+      return resumed;
+    }
+    const [gpu, parts, weights, source] = args;
     checkResumeTarget({ config: this.parts.config, source: this.source }, { config: parts.config, source });
     const next = new Sam2Video(gpu, parts, source, this.opts, weights);
     const progress = this.progress ? { ...this.progress, passes: this.progress.passes.map((o) => o.slice()), reverse: [...this.progress.reverse] } : null;
@@ -540,6 +586,7 @@ export class Sam2Video {
     this.progress = null;
   }
 
+  /** Frees the session's GPU memory (features, memory bank); the model is kept. */
   dispose(): void {
     this.reset();
   }
