@@ -19,6 +19,7 @@ export function createGpu(options: GpuOptions = {}): Promise<Gpu> {
 }
 
 export { Gpu, type GpuOptions, type HostArray } from './runtime/gpu.js';
+export { GpuDeviceLostError, GpuError, type GpuErrorKind, type GpuFaults } from './runtime/gpu-errors.js';
 export { setGpuProvider, type CreateDeviceOptions, type DeviceInfo, type GpuFeatures, type GpuProvider } from './runtime/device.js';
 export type { GpuTarget, SubgroupMatrixConfig } from './runtime/target.js';
 export { GpuTensor, type DType } from './runtime/tensor.js';

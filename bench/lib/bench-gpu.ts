@@ -4,7 +4,8 @@
 // hands it to the runtime as `navigator.gpu`, the path createDevice() takes in browsers.
 import fs from 'node:fs';
 import { DAWN_TOGGLES } from '../../src/runtime/device.js';
-import { Gpu, type GpuOptions } from '../../src/runtime/gpu.js';
+import { loadTunedCache } from '../../src/kernels/tuning/node-cache.js';
+import { Gpu, setTunedCacheLoader, type GpuOptions } from '../../src/runtime/gpu.js';
 
 const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization', `enable-dawn-features=${DAWN_TOGGLES.join(',')}`];
 /** Kept for the life of the process: Dawn crashes if its GPU object is collected (ENVIRONMENT.md). */
@@ -22,5 +23,6 @@ export async function createBenchGpu(opts: GpuOptions = {}): Promise<Gpu> {
   dawn = webgpu.create(DAWN_FLAGS) as GPU;
   const existing = (globalThis as { navigator?: object }).navigator ?? {};
   Object.defineProperty(globalThis, 'navigator', { value: { ...existing, gpu: dawn }, configurable: true, writable: true });
+  setTunedCacheLoader(loadTunedCache);
   return Gpu.create(opts);
 }

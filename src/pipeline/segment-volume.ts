@@ -35,7 +35,9 @@ export interface ObjectPrompt {
 
 /** A GPU and model to continue on after the first device was lost. */
 export interface ResumeEngine {
+  /** The new GPU. */
   gpu: Gpu;
+  /** The same weights, loaded on `gpu`. */
   model: Sam2Model;
 }
 

@@ -2,7 +2,9 @@
 // the native addon; `useDawn()` registers it as the device provider so that `Gpu.create()` works
 // in Node as navigator.gpu does in a browser. Browser bundles never import this file.
 import { existsSync } from 'node:fs';
+import { loadTunedCache } from '../kernels/tuning/node-cache.js';
 import { DAWN_TOGGLES, setGpuProvider, type GpuProvider } from './device.js';
+import { setTunedCacheLoader } from './gpu.js';
 
 /** Vulkan driver manifests whose presence means a real NVIDIA driver is installed. */
 const NVIDIA_ICDS = [
@@ -36,7 +38,11 @@ export function dawnProvider(flags: readonly string[] = []): GpuProvider {
   };
 }
 
-/** Makes Dawn the provider `Gpu.create()` falls back to where there is no navigator.gpu. */
+/**
+ * Makes Dawn the provider `Gpu.create()` falls back to where there is no navigator.gpu, and lets
+ * `Gpu.create()` read the tuned-kernel cache file (both Node-only, so they are registered here).
+ */
 export function useDawn(flags: readonly string[] = []): void {
   setGpuProvider(dawnProvider(flags));
+  setTunedCacheLoader(loadTunedCache);
 }

@@ -9,14 +9,17 @@
 // The first error fails the run: `throwIfFailed` (cheap, synchronous) before new work and `check`
 // (awaits the scopes) before a readback is trusted.
 
+/** What a `GpuError` was: the GPU ran out of memory, an invalid use (validation), or a driver-internal error. */
 export type GpuErrorKind = 'out-of-memory' | 'validation' | 'internal';
 
 /** An error the GPU reported (out of memory, invalid use, driver internal), naming what failed. */
 export class GpuError extends Error {
+  /** Always 'GpuError'. */
   override name = 'GpuError';
 
   constructor(
     message: string,
+    /** Out of memory, validation, or internal. */
     readonly kind: GpuErrorKind,
     /** The tensor or kernels involved. */
     readonly what: string,
@@ -27,11 +30,13 @@ export class GpuError extends Error {
 
 /** The device is gone (driver reset, GPU removed, `device.destroy()`): nothing on it can be used. */
 export class GpuDeviceLostError extends Error {
+  /** Always 'GpuDeviceLostError'. */
   override name = 'GpuDeviceLostError';
 
   constructor(
     /** GPUDeviceLostInfo.reason: 'destroyed' or 'unknown'. */
     readonly reason: string,
+    /** GPUDeviceLostInfo.message: the driver's words, may be empty. */
     readonly detail: string,
   ) {
     super(`GPU device lost: ${reason}${detail ? ` (${detail})` : ''}`);

@@ -3,7 +3,7 @@
 // KernelPrograms that `run` records; work is submitted in batches and only read back on request.
 
 import { programKey, type KernelProgram } from '../kernels/program.js';
-import { KernelSelector, type KernelSelectorOptions, type OpFamily } from '../kernels/registry.js';
+import { KernelSelector, type KernelSelectorOptions, type OpFamily, type TuningCache } from '../kernels/registry.js';
 import { BufferPool, STORAGE_USAGE, type PoolStats } from './buffer-pool.js';
 import { createDevice, type CreateDeviceOptions, type DeviceInfo, type GpuFeatures } from './device.js';
 import { faultsFromEnv, GpuErrorMonitor, GpuError, type GpuFaults } from './gpu-errors.js';
@@ -29,6 +29,19 @@ export interface GpuOptions extends CreateDeviceOptions {
    * $SAM2_TUNED_CACHE or ~/.cache/sam2-webgpu/tuned-kernels.json); false reads none.
    */
   tunedCache?: false | string;
+}
+
+/** Reads the tuned-kernel cache file (Node: registered by useDawn, so browser code never reaches `node:fs`). */
+export type TunedCacheLoader = (file?: string) => Promise<TuningCache | undefined>;
+
+let tunedCacheLoader: TunedCacheLoader | null = null;
+
+/**
+ * Sets how `Gpu.create` reads the tuned-kernel cache when `kernels.tuned` is not given (Node:
+ * src/runtime/dawn.ts registers the file loader of src/kernels/tuning/node-cache.ts). `null`: none.
+ */
+export function setTunedCacheLoader(loader: TunedCacheLoader | null): void {
+  tunedCacheLoader = loader;
 }
 
 let envFaultsTaken = false;
@@ -89,9 +102,8 @@ export class Gpu implements TensorOwner {
   static async create(opts: GpuOptions = {}): Promise<Gpu> {
     const info = await createDevice(opts);
     let kernels = opts.kernels;
-    if (!kernels?.tuned && opts.tunedCache !== false && typeof process !== 'undefined' && process.versions?.node && typeof window === 'undefined') {
-      const { loadTunedCache } = await import('../kernels/tuning/node-cache.js');
-      const tuned = await loadTunedCache(opts.tunedCache || undefined);
+    if (!kernels?.tuned && opts.tunedCache !== false && tunedCacheLoader) {
+      const tuned = await tunedCacheLoader(opts.tunedCache || undefined);
       if (tuned) kernels = { ...kernels, tuned };
     }
     return new Gpu(info, { ...opts, kernels });

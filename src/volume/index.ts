@@ -37,5 +37,6 @@ export {
   type ObjectPrompt,
   type PropagationOptions,
   type PropagationResult,
+  type ResumeEngine,
   type SegmenterOptions,
 } from '../pipeline/segment-volume.js';

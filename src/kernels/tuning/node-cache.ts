@@ -1,7 +1,7 @@
 // The tuned-kernel cache on disk (Node): `$SAM2_TUNED_CACHE`, else
 // `~/.cache/sam2-webgpu/tuned-kernels.json` (`$XDG_CACHE_HOME/sam2-webgpu/...` where set).
-// SAM2_TUNED_CACHE=off disables it. Node modules are imported lazily so browser bundles that
-// reach this file through Gpu.create never load them.
+// SAM2_TUNED_CACHE=off disables it. Gpu.create reads it through the loader that useDawn
+// (src/runtime/dawn.ts, Node only) registers, so browser code never reaches this file.
 import { JsonTuningCache } from './json-cache.js';
 
 /** The cache file Gpu.create reads and `npm run bench:tune` writes; undefined when disabled (SAM2_TUNED_CACHE=off). */
