@@ -24,27 +24,32 @@ let gpu: Gpu;
 let model: Sam2Model;
 const others: Gpu[] = [];
 
+function slicePixels(t: number): Uint8Array {
+  const px = new Uint8Array(W * H);
+  const noise = randomArray(W * H, t + 1, 0, 20);
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const d = Math.hypot(x - 30 - 6 * Math.sin(t / 3), y - 30);
+      px[y * W + x] = Math.min(255, (d < 14 ? 200 : 60) + noise[y * W + x]);
+    }
+  return px;
+}
+
 function source(m: Sam2Model): SliceSource {
   return {
     numFrames: N,
     width: W,
     height: H,
-    loadImage(t: number) {
-      const px = new Uint8Array(W * H);
-      const noise = randomArray(W * H, t + 1, 0, 20);
-      for (let y = 0; y < H; y++)
-        for (let x = 0; x < W; x++) {
-          const d = Math.hypot(x - 30 - 6 * Math.sin(t / 3), y - 30);
-          px[y * W + x] = Math.min(255, (d < 14 ? 200 : 60) + noise[y * W + x]);
-        }
-      return m.preprocess({ pixels: px, width: W, height: H, channels: 1 });
-    },
+    loadImage: (t: number) => m.preprocess({ pixels: slicePixels(t), width: W, height: H, channels: 1 }),
   };
 }
 
 /** Two objects (clicks, and a mask prompt), both directions from slice 4, as the CLI propagates. */
-async function prompted(g: Gpu, m: Sam2Model): Promise<Sam2Video> {
-  const video = Sam2Video.create(g, m, m.root, source(m));
+async function prompted(g: Gpu, m: Sam2Model, publicForm = false): Promise<Sam2Video> {
+  // The package's form (model, loadSlice) sees the same pixels as the engine's (SliceSource).
+  const video = publicForm
+    ? Sam2Video.create(m, { numFrames: N, width: W, height: H, loadSlice: slicePixels })
+    : Sam2Video.create(g, m, m.root, source(m));
   await video.addPoints(4, 1, [[30, 30], [50, 50]], [1, 0]);
   const mask = new Uint8Array(W * H);
   for (let y = 35; y < 55; y++) for (let x = 40; x < 62; x++) mask[y * W + x] = 1;
@@ -130,14 +135,14 @@ describe('resume after a GPU failure', () => {
     expectSameAsReference([...done, ...rest]);
   });
 
-  it('a simulated out-of-memory error mid-propagation names the tensor, delivers no wrong mask, and resumes', async () => {
+  it('a simulated out-of-memory error mid-propagation names the tensor, delivers no wrong mask, and resumes (package form: resumeOn(model))', async () => {
     // Fail an allocation the run makes after its first slices (the memory bank is still growing).
     expect(allocationsAfter[N - 1], 'the reference run allocates while it propagates').toBeGreaterThan(allocationsAfter[0]);
     const oomGpu = await Gpu.create();
     others.push(oomGpu);
     const oomModel = await loadOn(oomGpu);
     oomGpu.errors.inject({ failAllocation: allocationsAfter[0] + 1 });
-    const video = await prompted(oomGpu, oomModel);
+    const video = await prompted(oomGpu, oomModel, true);
     const { done, error } = await runUntilError(video);
     expect(error).toBeInstanceOf(GpuError);
     expect((error as GpuError).kind).toBe('out-of-memory');
@@ -147,7 +152,8 @@ describe('resume after a GPU failure', () => {
     expect(done.length).toBeLessThan(N);
     expectSameAsReference(done, true);
 
-    const resumed = await video.resumeOn(gpu, model, model.root, source(model));
+    // The package's form: the same weights on another device; the slices come from loadSlice.
+    const resumed = await video.resumeOn(model);
     video.dispose();
     const rest: SliceResult[] = [];
     for await (const r of resumed.resumePropagation()) rest.push(r);
@@ -158,6 +164,7 @@ describe('resume after a GPU failure', () => {
   it('refuses to resume on a different volume or model', async () => {
     const video = await prompted(gpu, model);
     await expect(video.resumeOn(gpu, model, model.root, { ...source(model), numFrames: N + 1 })).rejects.toThrow(/resume: the new volume has 10 slices/);
+    await expect(video.resumeOn(model)).rejects.toThrow(/created from a SliceSource/);
     video.dispose();
     await expect(video.resumePropagation().next()).rejects.toThrow(/no interrupted propagation/);
   });
