@@ -29,6 +29,7 @@ struct Params {
   out_h: u32, out_w: u32, pad_k: u32, pad_v: u32,
 }
 const NEG_BIG: f32 = -3.0e38;
+const NO_SPLIT: u32 = 0xffffffffu; // key_chunk of a launch that is not split
 `;
 
 export interface BindingDecl {

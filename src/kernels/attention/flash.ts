@@ -11,7 +11,7 @@ import { cfgKey, type KernelConfig, type KernelVariant, type Scratch } from '../
 import { attentionUniforms, extraIo, inputIo } from './attention-io.js';
 import { addressMode, attentionFlops, elemBytes, headDimTier, kvAccess, type AttentionSpec } from './attention-spec.js';
 import type { BindingDecl } from './attention-io.wgsl.js';
-import { flashSource, splitKvReduceSource, type FlashEpilogue, type StageType } from './flash.wgsl.js';
+import { flashSource, splitKvReduceSource, type StageType } from './flash.wgsl.js';
 
 const SN = 4;
 const OC = 16;
@@ -79,14 +79,18 @@ interface SplitIo {
   ml: GpuTensor;
 }
 
-/** One launch of the flash kernel: the whole key range into `out`, or split-KV partials. */
-export function flashProgram(s: AttentionSpec, cfg: KernelConfig, split?: SplitIo): KernelProgram {
+/**
+ * One launch of the flash kernel: the whole key range into `out`, or split-KV partials. Both use
+ * one pipeline (the epilogue is chosen by a uniform), so the kernel binds out, opart and ml
+ * either way; a direct launch binds 1-element scratch tensors as the unused partials.
+ */
+export function flashProgram(s: AttentionSpec, cfg: KernelConfig, scratch: Scratch, split?: SplitIo): KernelProgram {
   const mode = addressMode(s);
   const access = kvAccess(s);
   const tier = headDimTier(s.vHeadDim);
   const stage = stageType(s, cfg);
-  const epilogue: FlashEpilogue = split ? 'partial' : 'direct';
-  const name = `attention-flash${split ? '-splitkv' : ''}-${s.dtype}`;
+  // One name for both variants: it is part of the pipeline key, and the pipeline is shared.
+  const name = `attention-flash-${s.dtype}`;
   const problem = flashConfigProblem(cfg, tier);
   check(!problem, name, `bad config ${JSON.stringify(cfg)}: ${problem}`);
   const nSplit = split?.nSplit ?? 1;
@@ -99,12 +103,12 @@ export function flashProgram(s: AttentionSpec, cfg: KernelConfig, split?: SplitI
   );
   const input = inputIo(s);
   const extra = extraIo(s);
-  const outputs: BindingDecl[] = split
-    ? [
-        { name: 'opart', type: 'array<f32>', access: 'read_write' },
-        { name: 'ml', type: 'array<f32>', access: 'read_write' },
-      ]
-    : [{ name: 'out', type: 'array<T>', access: 'read_write' }];
+  const outputs: BindingDecl[] = [
+    { name: 'out', type: 'array<T>', access: 'read_write' },
+    { name: 'opart', type: 'array<f32>', access: 'read_write' },
+    { name: 'ml', type: 'array<f32>', access: 'read_write' },
+  ];
+  const partials = split ?? { opart: scratch([1], 'f32', 'attention unused partial O'), ml: scratch([1], 'f32', 'attention unused partial m, l') };
   const decls = [...input.decls, ...outputs, ...extra.decls];
   const cc = compileCfg(cfg);
   const c = s.heads * s.headDim;
@@ -112,8 +116,8 @@ export function flashProgram(s: AttentionSpec, cfg: KernelConfig, split?: SplitI
   return {
     name,
     variant: `${mode}-vhd${tier}-${access}-st${stage}-${cfgKey(cc)}`,
-    source: () => flashSource(s.dtype, stage, tier, access, mode, epilogue, decls, cc),
-    bindings: [...input.tensors, ...(split ? [split.opart, split.ml] : [s.out.tensor]), ...extra.tensors],
+    source: () => flashSource(s.dtype, stage, tier, access, mode, decls, cc),
+    bindings: [...input.tensors, s.out.tensor, partials.opart, partials.ml, ...extra.tensors],
     uniforms: attentionUniforms(s, nSplit, split?.keyChunk),
     workgroups: [qTiles, s.heads, z],
     flops: attentionFlops(s),
@@ -160,7 +164,7 @@ export const flashVariant: KernelVariant<AttentionSpec> = {
   id: 'attention-flash',
   supports: (s, t) => (s.dtype === 'f32' || t.f16) && candidateConfigs(s, t).length > 0,
   configs: (s, t) => candidateConfigs(s, t),
-  build: (s, cfg) => [flashProgram(s, cfg)],
+  build: (s, cfg, scratch) => [flashProgram(s, cfg, scratch)],
 };
 
 export const flashSplitKvVariant: KernelVariant<AttentionSpec> = {
@@ -178,6 +182,6 @@ export const flashSplitKvVariant: KernelVariant<AttentionSpec> = {
       opart: scratch([rows, s.vHeadDim], 'f32', 'attention splitkv partial O'),
       ml: scratch([rows, 2], 'f32', 'attention splitkv partial m, l'),
     };
-    return [flashProgram(s, cfg, split), splitKvReduceProgram(s, split)];
+    return [flashProgram(s, cfg, scratch, split), splitKvReduceProgram(s, split)];
   },
 };

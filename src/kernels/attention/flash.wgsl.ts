@@ -6,14 +6,12 @@ import type { DType } from '../../runtime/tensor.js';
 import type { AddressMode, HeadDimTier, KvAccess } from './attention-spec.js';
 import { ADDRESSING, declareBindings, KV_LOADS, PARAMS, Q_LOADS, type BindingDecl } from './attention-io.wgsl.js';
 
-/** Where a workgroup's rows go: normalised into `out`, or as split-KV partials (acc, m, l). */
-export type FlashEpilogue = 'direct' | 'partial';
-
 /** Element type of the staged q/k/v tiles: the input type, or f16 for f32 inputs (config S16). */
 export type StageType = 'f32' | 'f16';
 
+// Rows normalised into `out` (attention-flash).
 const EPILOGUE_DIRECT = /* wgsl */ `
-fn store_rows(b: u32, split: u32, head: u32, q0: u32, orow: u32, ocol: u32, acc: ptr<function, array<f32, OM * ON>>) {
+fn store_direct(b: u32, head: u32, q0: u32, orow: u32, ocol: u32, acc: ptr<function, array<f32, OM * ON>>) {
   for (var mi = 0u; mi < OM; mi++) {
     let r = orow + OR * mi;
     let i = q0 + r;
@@ -32,7 +30,7 @@ fn store_rows(b: u32, split: u32, head: u32, q0: u32, orow: u32, ocol: u32, acc:
 // Partials of split s, row id ((s·batch + b)·heads + h)·nq + i: the unnormalised accumulator
 // (opart, vhd channels) and the row's running max and sum (ml); attention_splitkv_reduce merges them.
 const EPILOGUE_PARTIAL = /* wgsl */ `
-fn store_rows(b: u32, split: u32, head: u32, q0: u32, orow: u32, ocol: u32, acc: ptr<function, array<f32, OM * ON>>) {
+fn store_partial(b: u32, split: u32, head: u32, q0: u32, orow: u32, ocol: u32, acc: ptr<function, array<f32, OM * ON>>) {
   for (var mi = 0u; mi < OM; mi++) {
     let r = orow + OR * mi;
     let i = q0 + r;
@@ -50,8 +48,6 @@ fn store_rows(b: u32, split: u32, head: u32, q0: u32, orow: u32, ocol: u32, acc:
   }
 }
 `;
-
-const EPILOGUES: Record<FlashEpilogue, string> = { direct: EPILOGUE_DIRECT, partial: EPILOGUE_PARTIAL };
 
 const STAGE_ALIAS: Record<StageType, string> = { f32: 'alias ST = f32;', f16: 'alias ST = f16;' };
 
@@ -76,7 +72,6 @@ export function flashSource(
   vTier: HeadDimTier,
   access: KvAccess,
   mode: AddressMode,
-  epilogue: FlashEpilogue,
   bindings: readonly BindingDecl[],
   cfg: KernelConfig,
 ): string {
@@ -103,6 +98,7 @@ var<workgroup> p_s: array<f32, BR * BC>;
 var<workgroup> m_s: array<f32, BR>;
 var<workgroup> l_s: array<f32, BR>;
 var<workgroup> a_s: array<f32, BR>;
+var<workgroup> j_end_s: u32;
 ${Q_LOADS}
 ${KV_LOADS[access]}
 ${ADDRESSING[mode]}
@@ -113,7 +109,8 @@ fn stage4(at: u32, x: vec4<f32>) {
   stage[at + 2u] = ST(x.z);
   stage[at + 3u] = ST(x.w);
 }
-${EPILOGUES[epilogue]}
+${EPILOGUE_DIRECT}
+${EPILOGUE_PARTIAL}
 
 // grid: x = block of BR query rows, y = head, z = batch item · n_split + split.
 @compute @workgroup_size(WG)
@@ -121,9 +118,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let b = wid.z / p.n_split;
   let split = wid.z % p.n_split;
   batch_init(b);
-  let nkv = kv_count(b);
+  // The key range is the same for the whole workgroup; loading it through workgroup memory makes
+  // that visible to the uniformity analysis (a window's key count comes from private state).
   let j_begin = split * p.key_chunk;
-  let j_end = min(nkv, j_begin + min(p.key_chunk, nkv));
+  if (lid == 0u) {
+    let nkv = kv_count(b);
+    j_end_s = min(nkv, j_begin + min(p.key_chunk, nkv));
+  }
+  let j_end = workgroupUniformLoad(&j_end_s);
   let q0 = wid.x * BR;
   let qk_head = wid.y * p.hd;
   let v_head = wid.y * p.vhd;
@@ -253,7 +255,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
   }
-  store_rows(b, split, wid.y, q0, orow, ocol, &acc);
+  // One pipeline serves both variants: split-KV (a key chunk) writes partials, else out.
+  if (p.key_chunk == NO_SPLIT) {
+    store_direct(b, wid.y, q0, orow, ocol, &acc);
+  } else {
+    store_partial(b, split, wid.y, q0, orow, ocol, &acc);
+  }
 }
 `;
 }
@@ -266,7 +273,6 @@ export function splitKvReduceSource(dtype: DType, bindings: readonly BindingDecl
   return /* wgsl */ `${header(dtype)}
 ${PARAMS}
 ${declareBindings(bindings)}
-${ADDRESSING.plain}
 override WG: u32 = 256;
 
 @compute @workgroup_size(WG)
@@ -289,7 +295,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     num += w * opart[srow * p.vhd + col];
     den += w * ml[2u * srow + 1u];
   }
-  out[o_addr(b, i) + head * p.vhd + col] = T(num / den);
+  out[p.o_off + b * p.o_batch + i * p.o_row + head * p.vhd + col] = T(num / den);
 }
 `;
 }
