@@ -1,7 +1,7 @@
 // Attention (src/kernels/attention) at every attention shape of sam2.1 hiera-t (SAM2_INFERENCE.md
-// §2.2.2 block table, §2.4 memory attention, §2.7 mask decoder), once per variant of the family
-// (`[attention-streaming]`, `[attention-flash]`, `[attention-flash-splitkv]` in the case name:
-// the variant is forced while the case records). Hiera q, k and v are strided views of one fused
+// §2.2.2 block table, §2.4 memory attention, §2.7 mask decoder). bench/kernels/run.ts times each
+// case as the engine runs it and once per other variant of the family that supports it
+// (streaming, flash, split-KV side by side). Hiera q, k and v are strided views of one fused
 // qkv projection output, as the model binds them. The fusion cases compare the model's launches
 // before and after: RoPE as separate dispatches vs fused into the attention loads (memory
 // attention), v_proj before vs after attention (cross-attention over the raw 64-channel memory),
@@ -18,39 +18,6 @@ import { randomTensor, releaseAll } from '../lib/tensors.js';
 
 const SIZES: Array<512 | 1024> = [512, 1024];
 const HD = 96; // Hiera-t head dim, constant over the trunk
-const STREAMING = 'attention-streaming';
-const FLASH = 'attention-flash';
-const SPLITKV = 'attention-flash-splitkv';
-
-/**
- * Runs `inst`'s launches with the attention variant `id` forced (restored afterwards); a config
- * forced for the same variant (SAM2_KERNELS=attention=attention-flash:BR=64:...) is kept.
- */
-function forcing(gpu: Gpu, id: string, inst: BenchInstance): BenchInstance {
-  return {
-    launch: () => {
-      const previous = gpu.kernels.forced('attention');
-      gpu.kernels.setForced('attention', previous?.id === id ? previous : id);
-      try {
-        inst.launch();
-      } finally {
-        gpu.kernels.setForced('attention', previous);
-      }
-    },
-    release: inst.release,
-  };
-}
-
-/** One case per variant: `<name> [<variant>]` (atSizes appends ` @<size>` after it). */
-function perVariant(variants: string[], make: (s: 512 | 1024) => { name: string; setup: (gpu: Gpu) => BenchInstance }): BenchCase[] {
-  return variants.flatMap((id) =>
-    atSizes(SIZES, (s) => {
-      const c = make(s);
-      return { name: `${c.name} [${id}]`, setup: (gpu: Gpu) => forcing(gpu, id, c.setup(gpu)) };
-    }),
-  );
-}
-
 /** Self-attention over `batch` windows of `tokens` tokens whose q, k, v come from one [batch·tokens, 3·C] qkv. */
 function fusedSelfAttention(gpu: Gpu, batch: number, tokens: number, heads: number, hd: number): BenchInstance {
   const c = heads * hd;
@@ -147,68 +114,66 @@ function hieraAttention(gpu: Gpu, side: number, window: number, pool: boolean, d
 }
 
 const windows = (side: number, w: number) => Math.ceil(side / w) ** 2;
-const ALL = [STREAMING, FLASH];
-const WITH_SPLIT = [STREAMING, FLASH, SPLITKV];
 
 export const benches: BenchCase[] = [
   // Block 0: stage-1 map (S/4)², window 8 → 64 tokens per window, 1 head.
-  ...perVariant(ALL, (s) => {
+  ...atSizes(SIZES, (s) => {
     const nw = windows(s / 4, 8);
     return { name: `attention hiera-t blk0 window8 ${nw}x64tok 1x${HD}`, setup: (gpu) => fusedSelfAttention(gpu, nw, 64, 1, HD) };
   }),
   // Block 1 (q-pool): window 8, queries pooled 64 → 16, 2 heads.
-  ...perVariant(ALL, (s) => {
+  ...atSizes(SIZES, (s) => {
     const nw = windows(s / 4, 8);
     return { name: `attention hiera-t blk1 qpool ${nw}x(16q,64k) 2x${HD}`, setup: (gpu) => separateAttention(gpu, { batch: nw, heads: 2, headDim: HD, nq: 16, nk: 64 }) };
   }),
   // Stage 3 windowed blocks 4, 6, 8: (S/16)² map padded to a multiple of 14 → 196 tokens per window, 4 heads.
-  ...perVariant(ALL, (s) => {
+  ...atSizes(SIZES, (s) => {
     const nw = windows(s / 16, 14);
     return { name: `attention hiera-t stage3 window14 ${nw}x196tok 4x${HD}`, setup: (gpu) => fusedSelfAttention(gpu, nw, 196, 4, HD) };
   }),
   // Stage 3 global blocks 5, 7, 9: all (S/16)² tokens, 4 heads.
-  ...perVariant(ALL, (s) => {
+  ...atSizes(SIZES, (s) => {
     const n = (s / 16) ** 2;
     return { name: `attention hiera-t stage3 global ${n}tok 4x${HD}`, setup: (gpu) => fusedSelfAttention(gpu, 1, n, 4, HD) };
   }),
   // Block 11 (stage 4): (S/32)² map padded to a multiple of 7 → 49 tokens per window, 8 heads.
-  ...perVariant(ALL, (s) => {
+  ...atSizes(SIZES, (s) => {
     const nw = windows(s / 32, 7);
     return { name: `attention hiera-t stage4 window7 ${nw}x49tok 8x${HD}`, setup: (gpu) => fusedSelfAttention(gpu, nw, 49, 8, HD) };
   }),
   // Memory attention self-attention: F² queries and keys, 1 head of 256.
-  ...perVariant(WITH_SPLIT, (s) => {
+  ...atSizes(SIZES, (s) => {
     const n = (s / 16) ** 2;
     return { name: `attention mem-attn self ${n}x${n} 1x256`, setup: (gpu) => separateAttention(gpu, { batch: 1, heads: 1, headDim: 256, nq: n, nk: n }) };
   }),
   // Memory attention cross-attention over a full bank: 7 spatial memories of F² tokens + 64 pointer
   // tokens; v = the projected memory (256) as before, or the raw memory (64, v_proj after).
   ...[256, 64].flatMap((vhd) =>
-    perVariant(WITH_SPLIT, (s) => {
+    atSizes(SIZES, (s) => {
       const n = (s / 16) ** 2;
       const nk = 7 * n + 64;
       return { name: `attention mem-attn cross ${n}x${nk} 1x256->v${vhd}`, setup: (gpu) => separateAttention(gpu, { batch: 1, heads: 1, headDim: 256, vHeadDim: vhd, nq: n, nk }) };
     }),
   ),
   // Mask decoder token→image and image→token cross-attentions: 8 tokens, F² image tokens, 8 heads × 16.
-  ...perVariant(WITH_SPLIT, (s) => {
+  ...atSizes(SIZES, (s) => {
     const n = (s / 16) ** 2;
     return { name: `attention decoder token-to-image 8x${n} 8x16`, setup: (gpu) => separateAttention(gpu, { batch: 1, heads: 8, headDim: 16, nq: 8, nk: n }) };
   }),
-  ...perVariant(ALL, (s) => {
+  ...atSizes(SIZES, (s) => {
     const n = (s / 16) ** 2;
     return { name: `attention decoder image-to-token ${n}x8 8x16`, setup: (gpu) => separateAttention(gpu, { batch: 1, heads: 8, headDim: 16, nq: n, nk: 8 }) };
   }),
 
   // --- Fusions: the model's launches before and after. ---
   ...(['separate', 'fused'] as const).flatMap((how) => [
-    ...perVariant(ALL, (s) => ({ name: `attention-fusion mem-attn self+rope ${how}`, setup: (gpu) => ropeAttention(gpu, s / 16, 0, 256, how) })),
-    ...perVariant(WITH_SPLIT, (s) => ({ name: `attention-fusion mem-attn cross+rope v64 ${how}`, setup: (gpu) => ropeAttention(gpu, s / 16, 7, 64, how) })),
+    ...atSizes(SIZES, (s) => ({ name: `attention-fusion mem-attn self+rope ${how}`, setup: (gpu) => ropeAttention(gpu, s / 16, 0, 256, how) })),
+    ...atSizes(SIZES, (s) => ({ name: `attention-fusion mem-attn cross+rope v64 ${how}`, setup: (gpu) => ropeAttention(gpu, s / 16, 7, 64, how) })),
   ]),
   ...(['partition', 'fused'] as const).flatMap((how) => [
-    ...perVariant(ALL, (s) => ({ name: `attention-fusion hiera-t blk0 window8 ${how}`, setup: (gpu) => hieraAttention(gpu, s / 4, 8, false, 96, 1, how) })),
-    ...perVariant(ALL, (s) => ({ name: `attention-fusion hiera-t blk1 window8 qpool ${how}`, setup: (gpu) => hieraAttention(gpu, s / 4, 8, true, 96, 2, how) })),
-    ...perVariant(ALL, (s) => ({ name: `attention-fusion hiera-t stage3 window14 ${how}`, setup: (gpu) => hieraAttention(gpu, s / 16, 14, false, 384, 4, how) })),
-    ...perVariant(ALL, (s) => ({ name: `attention-fusion hiera-t stage4 window7 ${how}`, setup: (gpu) => hieraAttention(gpu, s / 32, 7, false, 768, 8, how) })),
+    ...atSizes(SIZES, (s) => ({ name: `attention-fusion hiera-t blk0 window8 ${how}`, setup: (gpu) => hieraAttention(gpu, s / 4, 8, false, 96, 1, how) })),
+    ...atSizes(SIZES, (s) => ({ name: `attention-fusion hiera-t blk1 window8 qpool ${how}`, setup: (gpu) => hieraAttention(gpu, s / 4, 8, true, 96, 2, how) })),
+    ...atSizes(SIZES, (s) => ({ name: `attention-fusion hiera-t stage3 window14 ${how}`, setup: (gpu) => hieraAttention(gpu, s / 16, 14, false, 384, 4, how) })),
+    ...atSizes(SIZES, (s) => ({ name: `attention-fusion hiera-t stage4 window7 ${how}`, setup: (gpu) => hieraAttention(gpu, s / 32, 7, false, 768, 8, how) })),
   ]),
 ];
