@@ -8,8 +8,8 @@
 //   qkv bias and take part in the softmax), qkv, q max-pooled 2×2 inside each window on q-pool
 //   blocks, per-window SDPA, attn.proj, un-window (window/2 after q-pool) and crop,
 //   x₁ = shortcut + attn;  x₂ = x₁ + MLP(LN₂(x₁)) with exact GELU.
-import { attention } from '../kernels/attention/attention.js';
-import { maxPool2x2, windowPartition, windowUnpartition } from '../kernels/window/window.js';
+import { windowAttention } from '../kernels/attention/attention.js';
+import { maxPool2x2 } from '../kernels/window/window.js';
 import type { Gpu } from '../runtime/gpu.js';
 import type { GpuTensor } from '../runtime/tensor.js';
 import type { HieraBlock as HieraBlockSpec } from './config.js';
@@ -45,6 +45,7 @@ export class MultiScaleBlock {
   private readonly proj: Linear | null;
   private readonly mlp: Mlp;
   private readonly headDim: number;
+  private readonly scope: WeightScope;
 
   constructor(
     private readonly gpu: Gpu,
@@ -66,6 +67,13 @@ export class MultiScaleBlock {
       throw new Error(`Hiera block ${spec.index}: q_stride ${JSON.stringify(spec.qStride)} is not supported (only 2×2 pooling)`);
     }
     this.headDim = dimOut / numHeads;
+    this.scope = scope;
+  }
+
+  /** The token a padded window position holds after qkv: the qkv bias (zeros without one). */
+  private padToken(): GpuTensor {
+    const n = 3 * this.spec.dimOut;
+    return this.qkv.bias ?? this.scope.derived('attn.qkv.zero_bias', () => ({ data: new Float32Array(n), shape: [n] }));
   }
 
   /** Output map; `x` is left to the caller to release. */
@@ -88,61 +96,44 @@ export class MultiScaleBlock {
       if (pool) p.release();
     }
 
-    // 3. Windows of the normalised map (zero-padded to a multiple of the window); global
-    //    attention is one window covering the whole map.
-    let windows: GpuTensor; // [nW, wh·ww, d]
-    let nW: number, wh: number, ww: number, hp: number, wp: number;
-    if (windowSize > 0) {
-      hp = Math.ceil(h / windowSize) * windowSize;
-      wp = Math.ceil(w / windowSize) * windowSize;
-      nW = (hp / windowSize) * (wp / windowSize);
-      wh = ww = windowSize;
-      windows = windowPartition(this.gpu, xn.reshape([h, w, dim]), windowSize);
-      xn.release();
-    } else {
-      [nW, wh, ww, hp, wp] = [1, h, w, h, w];
-      windows = xn;
-    }
-    const nk = wh * ww;
-    const qh = pool ? wh / 2 : wh;
-    const qw = pool ? ww / 2 : ww;
-    const nq = qh * qw;
-
-    // 4. Attention per window: qkv projection (channels (s, head, j)), q pooling, SDPA.
-    //    Runs over ranges of windows so the qkv intermediate stays within one binding.
-    const o = this.gpu.empty([nW, nq, dimOut], 'f32', 'hiera attn'); // [nW, nq, d']
+    // 3. Attention per window. qkv runs on the un-windowed map (channels (s, head, j)); the
+    //    attention reads each window straight from it (a padded token's q/k/v is the qkv bias:
+    //    the map is padded with zeros after the norm), max-pools q 2×2 inside the window on q-pool
+    //    blocks and writes the (pooled) map, skipping the padding: window_partition, do_pool and
+    //    window_unpartition are folded into its addressing. Global attention is one window over
+    //    the map. Runs over ranges of window rows so the qkv intermediate stays within one binding.
+    const attn = this.gpu.empty([ho * wo, dimOut], 'f32', 'hiera attn'); // [ho·wo, d']
+    const winH = windowSize > 0 ? windowSize : h;
     const c3 = 3 * dimOut;
-    const ranges = chunkRanges(this.gpu, nW, nk * c3 * 4, [nk * dim], this.opts.chunkBytes, `Hiera block ${this.spec.index} qkv`);
-    for (const [w0, w1] of ranges) {
-      const nb = w1 - w0;
-      const qkv = this.qkv.forward(rowSlice(windows.reshape([nW * nk, dim]), w0 * nk, w1 * nk)); // [nb·nk, 3d']
-      // q-pool: 2×2 max of the q channels inside each window.  [nb, nq, d']
-      const pooled = pool ? maxPool2x2(this.gpu, qkv, undefined, { batch: nb, height: wh, width: ww, channels: dimOut, pixelStride: c3 }) : null;
-      attention(
+    const nwy = Math.ceil(h / winH);
+    const ranges = chunkRanges(this.gpu, nwy, winH * w * c3 * 4, [winH * w * dim], this.opts.chunkBytes, `Hiera block ${this.spec.index} qkv`);
+    for (const [r0, r1] of ranges) {
+      const y0 = r0 * winH;
+      const y1 = Math.min(h, r1 * winH);
+      const qkv = this.qkv.forward(rowSlice(xn, y0 * w, y1 * w)); // [(y1-y0)·w, 3d']
+      const view = (offset: number) => ({ tensor: qkv, offset, rowStride: c3 });
+      windowAttention(
         this.gpu,
-        pooled ? { tensor: pooled } : { tensor: qkv, offset: 0, rowStride: c3 },
-        { tensor: qkv, offset: dimOut, rowStride: c3 },
-        { tensor: qkv, offset: 2 * dimOut, rowStride: c3 },
-        { batch: nb, heads: numHeads, headDim: this.headDim, nq, nk },
-        { tensor: o, offset: w0 * nq * dimOut },
+        view(0),
+        view(dimOut),
+        view(2 * dimOut),
+        {
+          heads: numHeads,
+          headDim: this.headDim,
+          window: { height: y1 - y0, width: w, window: windowSize, pool, pad: { tensor: this.padToken(), kOffset: dimOut, vOffset: 2 * dimOut } },
+        },
+        { tensor: attn, offset: (pool ? y0 / 2 : y0) * wo * dimOut },
       );
-      pooled?.release();
       qkv.release();
     }
-    windows.release();
+    xn.release();
 
-    // 5. Un-window (window/2 after pooling) and crop the padding, then attn.proj + shortcut.
-    //    The projection is per token, so it runs after the crop on the kept tokens only.
-    let attn = o;
-    if (windowSize > 0) {
-      attn = windowUnpartition(this.gpu, o.reshape([nW, qh, qw, dimOut]), ho, wo); // [ho, wo, d']
-      o.release();
-    }
-    const x1 = this.attnProj.forward(attn.reshape([ho * wo, dimOut]), { residual: shortcut }); // [ho·wo, d']
+    // 4. attn.proj + shortcut.  [ho·wo, d']
+    const x1 = this.attnProj.forward(attn, { residual: shortcut }); // [ho·wo, d']
     attn.release();
     if (shortcut !== x.t) shortcut.release();
 
-    // 6. MLP with residual.  [ho·wo, d']
+    // 5. MLP with residual.  [ho·wo, d']
     const x1n = this.norm2.forward(x1);
     const x2 = this.mlp.forward(x1n, x1);
     x1n.release();

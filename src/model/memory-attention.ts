@@ -2,10 +2,18 @@
 // sam2/modeling/memory_attention.py (MemoryAttention, MemoryAttentionLayer) and RoPEAttention of
 // sam2/modeling/sam/transformer.py. Pre-norm layers; self-attention and cross-attention use axial
 // RoPE instead of additive position encodings; the query-side sine PE enters once, scaled by 0.1.
+//
+// Launch plan (exact reformulations of the upstream computation):
+// - RoPE is applied by the attention kernels as they load q and k (attention.ts `rope`).
+// - Self-attention projects q, k and v with one GEMM over concatenated weights [3·I, C].
+// - Cross-attention has one head, so v_proj moves after the attention: the rows of
+//   P = softmax(q·kᵀ) sum to 1, hence P·(M·Wvᵀ + b_v) = (P·M)·Wvᵀ + b_v, and with out_proj
+//   y = (P·M)·(Wo·Wv)ᵀ + (Wo·b_v + b_o). The kernel attends over the raw memory M (mem_dim = 64
+//   channels instead of 256: a quarter of the P·V work) and one GEMM applies the folded weights.
 import { attention } from '../kernels/attention/attention.js';
 import { binary } from '../kernels/elementwise/elementwise.js';
-import { rope } from '../kernels/rope/rope.js';
-import type { RopeGrid } from '../kernels/rope/rope-table.js';
+import { linear } from '../kernels/matmul/matmul.js';
+import { getRopeTable, type RopeGrid } from '../kernels/rope/rope-table.js';
 import type { Gpu } from '../runtime/gpu.js';
 import type { GpuTensor } from '../runtime/tensor.js';
 import type { RopeAttentionSpec, Sam2Config } from './config.js';
@@ -16,6 +24,36 @@ import type { WeightScope } from './weights.js';
 
 const LN_EPS = 1e-5; // nn.LayerNorm default
 
+/** Row-major concatenation of [rows_i, cols] matrices (or vectors). */
+function concatRows(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Wo [C, I] · Wv [I, D] → [C, D] and Wo·b_v + b_o → [C], accumulated in f64. */
+function foldOutputProjection(wo: Float32Array, bo: Float32Array | undefined, wv: Float32Array, bv: Float32Array | undefined, c: number, inner: number, d: number) {
+  const w = new Float32Array(c * d);
+  const b = new Float32Array(c);
+  const row = new Float64Array(d);
+  for (let i = 0; i < c; i++) {
+    row.fill(0);
+    let bias = bo ? bo[i] : 0;
+    for (let k = 0; k < inner; k++) {
+      const a = wo[i * inner + k];
+      for (let j = 0; j < d; j++) row[j] += a * wv[k * d + j];
+      if (bv) bias += a * bv[k];
+    }
+    w.set(row, i * d);
+    b[i] = bias;
+  }
+  return { w, b };
+}
+
 /** RoPEAttention: q/k/v projections, axial RoPE on q and k (minus excluded tail keys), SDPA, out_proj. */
 class RopeAttention {
   readonly q: Linear;
@@ -24,11 +62,16 @@ class RopeAttention {
   readonly out: Linear;
   readonly heads: number;
   readonly internal: number;
+  /** Self-attention: q, k, v projections as one GEMM (present when q, k, v share their input). */
+  private qkv?: { w: GpuTensor; b?: GpuTensor };
+  /** One-head cross-attention: out_proj ∘ v_proj folded, applied after attending over the raw values. */
+  private folded?: { w: GpuTensor; b: GpuTensor };
 
   constructor(
     private readonly gpu: Gpu,
     w: WeightScope,
     readonly spec: RopeAttentionSpec,
+    mode: 'self' | 'cross',
   ) {
     this.q = new Linear(gpu, w.scope('q_proj'));
     this.k = new Linear(gpu, w.scope('k_proj'));
@@ -36,27 +79,75 @@ class RopeAttention {
     this.out = new Linear(gpu, w.scope('out_proj'));
     this.heads = spec.numHeads;
     this.internal = this.q.outDim;
+    const projs = [this.q, this.k, this.v];
+    const hasBias = projs.map((l) => l.bias !== undefined);
+    if (mode === 'self' && projs.every((l) => l.inDim === this.q.inDim) && hasBias.every((x) => x === hasBias[0])) {
+      const names = ['q_proj', 'k_proj', 'v_proj'];
+      this.qkv = {
+        w: w.derived('qkv_fused.weight', () => ({ data: concatRows(names.map((n) => w.host(`${n}.weight`))), shape: [3 * this.internal, this.q.inDim] })),
+        b: hasBias[0] ? w.derived('qkv_fused.bias', () => ({ data: concatRows(names.map((n) => w.host(`${n}.bias`))), shape: [3 * this.internal] })) : undefined,
+      };
+    }
+    if (mode === 'cross' && this.heads === 1) {
+      const [c, inner, d] = [this.out.outDim, this.internal, this.v.inDim];
+      let fold: ReturnType<typeof foldOutputProjection> | undefined;
+      const make = () =>
+        (fold ??= foldOutputProjection(
+          w.host('out_proj.weight'), this.out.bias && w.host('out_proj.bias'), w.host('v_proj.weight'), this.v.bias && w.host('v_proj.bias'), c, inner, d,
+        ));
+      this.folded = {
+        w: w.derived('out_v_folded.weight', () => ({ data: make().w, shape: [c, d] })),
+        b: w.derived('out_v_folded.bias', () => ({ data: make().b, shape: [c] })),
+      };
+    }
   }
 
   /**
    * q_in [Nq, C]; k_in, v_in [Nk, Ckv]. The last `excludeTail` keys (object pointers) are not
    * rotated; keys beyond Nq repeat the query grid's rotation (one spatial memory after another).
-   * Returns x + out_proj(attention) when `residual` is given.
+   * Returns residual + out_proj(attention).
    */
   forward(qIn: GpuTensor, kIn: GpuTensor, vIn: GpuTensor, grid: RopeGrid, excludeTail: number, residual: GpuTensor): GpuTensor {
     const gpu = this.gpu;
     const nq = qIn.shape[0];
     const nk = kIn.shape[0];
-    const hd = this.internal / this.heads;
+    const I = this.internal;
+    const hd = I / this.heads;
+    const rope = {
+      table: getRopeTable(gpu, { ...grid, headDim: hd }),
+      kRepeat: this.spec.ropeKRepeat || nk === nq,
+      kExcludedTail: excludeTail,
+    };
+    const shape = { batch: 1, heads: this.heads, headDim: hd, nq, nk, rope };
+    if (this.qkv && qIn === kIn && kIn === vIn) {
+      // Self-attention: one projection [Nq, 3I], q | k | v read as strided views.
+      const qkv = linear(gpu, qIn, this.qkv.w, this.qkv.b);
+      const view = (offset: number) => ({ tensor: qkv, offset, rowStride: 3 * I });
+      const a = attention(gpu, view(0), view(I), view(2 * I), shape);
+      qkv.release();
+      return this.project(a, nq, residual);
+    }
     const q = this.q.forward(qIn);
     const k = this.k.forward(kIn);
+    if (this.folded) {
+      // softmax(q·kᵀ)·M over the raw values, then the folded out_proj ∘ v_proj.  [Nq, Ckv] → [Nq, C]
+      const d = this.v.inDim;
+      const a = attention(gpu, q, k, vIn.reshape([nk, d]), { ...shape, vHeadDim: d });
+      q.release();
+      k.release();
+      const y = linear(gpu, a.reshape([nq, d]), this.folded.w, this.folded.b, { residual });
+      a.release();
+      return y;
+    }
     const v = this.v.forward(vIn);
-    rope(gpu, q, { ...grid, headDim: hd }, { tokens: nq, heads: this.heads });
-    rope(gpu, k, { ...grid, headDim: hd }, { tokens: nk, heads: this.heads, repeat: this.spec.ropeKRepeat || nk === nq, numExcludedTail: excludeTail });
-    const a = attention(gpu, q, k, v, { batch: 1, heads: this.heads, headDim: hd, nq, nk });
+    const a = attention(gpu, q, k, v, shape);
     q.release();
     k.release();
     v.release();
+    return this.project(a, nq, residual);
+  }
+
+  private project(a: GpuTensor, nq: number, residual: GpuTensor): GpuTensor {
     const y = this.out.forward(a.reshape([nq, this.internal]), { residual });
     a.release();
     return y;
@@ -77,8 +168,8 @@ class MemoryAttentionLayer {
     w: WeightScope,
     private readonly cfg: Sam2Config['memoryAttention'],
   ) {
-    this.selfAttn = new RopeAttention(gpu, w.scope('self_attn'), cfg.selfAttention);
-    this.crossAttn = new RopeAttention(gpu, w.scope('cross_attn_image'), cfg.crossAttention);
+    this.selfAttn = new RopeAttention(gpu, w.scope('self_attn'), cfg.selfAttention, 'self');
+    this.crossAttn = new RopeAttention(gpu, w.scope('cross_attn_image'), cfg.crossAttention, 'cross');
     this.linear1 = new Linear(gpu, w.scope('linear1'));
     this.linear2 = new Linear(gpu, w.scope('linear2'));
     this.norm1 = new LayerNorm(gpu, w.scope('norm1'), LN_EPS);

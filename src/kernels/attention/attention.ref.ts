@@ -14,6 +14,8 @@ export interface AttentionRefShape {
   nq: number;
   nk: number;
   scale?: number;
+  /** Channels per head of v and the output (default headDim). */
+  vHeadDim?: number;
 }
 
 function resolve(v: HostView, tokens: number, channels: number): Required<HostView> {
@@ -22,18 +24,20 @@ function resolve(v: HostView, tokens: number, channels: number): Required<HostVi
 }
 
 /**
- * Returns [batch, rows.length, heads·hd] (contiguous) where `rows` are the query indices to
+ * Returns [batch, rows.length, heads·vhd] (contiguous) where `rows` are the query indices to
  * evaluate (default: all nq). Softmax with max subtraction, all in f64.
  */
 export function attentionRef(q: HostView, k: HostView, v: HostView, s: AttentionRefShape, rows?: readonly number[]): Float64Array {
   const { batch, heads, headDim: hd, nq, nk } = s;
   const scale = s.scale ?? 1 / Math.sqrt(hd);
+  const vhd = s.vHeadDim ?? hd;
   const c = heads * hd;
+  const cv = heads * vhd;
   const Q = resolve(q, nq, c);
   const K = resolve(k, nk, c);
-  const V = resolve(v, nk, c);
+  const V = resolve(v, nk, cv);
   const rowList = rows ?? Array.from({ length: nq }, (_, i) => i);
-  const out = new Float64Array(batch * rowList.length * c);
+  const out = new Float64Array(batch * rowList.length * cv);
   const scores = new Float64Array(nk);
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
@@ -52,11 +56,11 @@ export function attentionRef(q: HostView, k: HostView, v: HostView, s: Attention
           scores[j] = Math.exp(scores[j] - max);
           sum += scores[j];
         }
-        const o = (b * rowList.length + ri) * c + h * hd;
+        const o = (b * rowList.length + ri) * cv + h * vhd;
         for (let j = 0; j < nk; j++) {
           const w = scores[j] / sum;
-          const vi = V.offset + b * V.batchStride + j * V.rowStride + h * hd;
-          for (let d = 0; d < hd; d++) out[o + d] += w * V.data[vi + d];
+          const vi = V.offset + b * V.batchStride + j * V.rowStride + h * vhd;
+          for (let d = 0; d < vhd; d++) out[o + d] += w * V.data[vi + d];
         }
       }
     }
