@@ -1,11 +1,13 @@
 // Variant `matmul-regblock`: the register-blocked kernels of matmul.wgsl.ts (16×8 outputs per
 // invocation, 8-lane workgroups, no workgroup memory). Fastest on CPU adapters (lavapipe,
-// SwiftShader), where barriers and shared memory are expensive; the default there.
+// SwiftShader), where barriers and shared memory are expensive; the default there. Also the
+// variant with the packed-weight seam (GemmSpec.bPacked: f16/bf16/int8/int4 weights).
 import { uniforms } from '../../runtime/uniforms.js';
 import { MAX_WORKGROUPS_PER_DIM, type KernelProgram } from '../program.js';
 import type { KernelVariant } from '../registry.js';
 import type { GemmSpec } from './gemm-spec.js';
 import { ACTIVATION_CODE, GEMM_TILE_M, GEMM_TILE_N, gemmScalarSource, gemmVec4Source, RESIDUAL_MODE } from './matmul.wgsl.js';
+import { gemmPackedScalarSource, gemmPackedVec4Source } from './matmul-packed.wgsl.js';
 
 /** Lanes per workgroup; each lane owns GEMM_TILE_N columns of the same GEMM_TILE_M rows. */
 const WG = 8;
@@ -24,12 +26,17 @@ export function regblockProgram(s: GemmSpec): KernelProgram {
   const dtype = a.dtype;
   const vec4 = k % 4 === 0 && (s.layout === 'nk' || n % 4 === 0);
   const strategy = vec4 ? `${s.layout}4` : 'scalar';
-  const name = `matmul-regblock-${strategy}-${dtype}`;
+  const packed = s.bPacked;
+  // Packed weights: the same kernel with the dequantizing B seam (matmul-packed.wgsl.ts).
+  const name = `matmul-regblock-${strategy}-${dtype}${packed ? `-w${packed.format}` : ''}`;
   const [bStrideN, bStrideK] = s.layout === 'nk' ? [k, 1] : [1, n];
   const bytesPer = dtype === 'f16' ? 2 : 4;
+  const source = packed
+    ? () => (vec4 ? gemmPackedVec4Source(packed.format, dtype) : gemmPackedScalarSource(packed.format, dtype))
+    : () => (vec4 ? gemmVec4Source(s.layout, dtype) : gemmScalarSource(dtype));
   return {
     name,
-    source: () => (vec4 ? gemmVec4Source(s.layout, dtype) : gemmScalarSource(dtype)),
+    source,
     constants: { WG },
     // Unused optional inputs are bound to `a` (read-only aliasing is allowed) and switched off by uniforms.
     bindings: [a, b, bias ?? a, resMode === RESIDUAL_MODE.binding ? residual! : a, out],
@@ -37,11 +44,11 @@ export function regblockProgram(s: GemmSpec): KernelProgram {
       ['u32', m], ['u32', n], ['u32', k], ['u32', batch],
       ['u32', Math.ceil(m / GEMM_TILE_M)], ['u32', s.aBatch], ['u32', s.bBatch], ['u32', m * n],
       ['u32', bStrideN], ['u32', bStrideK], ['u32', bias ? 1 : 0], ['u32', ACTIVATION_CODE[s.act]],
-      ['u32', resMode], ['f32', s.alpha],
+      ['u32', resMode], ['f32', s.alpha], ['u32', packed?.scaleOffset ?? 0], ['u32', packed?.group ?? 0],
     ]),
     workgroups: gemmWorkgroups(batch, m, n),
     flops: 2 * batch * m * n * k,
-    bytes: bytesPer * (a.size + b.size + out.size * (resMode ? 2 : 1) + (bias ? n : 0)),
+    bytes: bytesPer * (a.size + out.size * (resMode ? 2 : 1) + (bias ? n : 0)) + (packed ? b.byteLength : bytesPer * b.size),
   };
 }
 
