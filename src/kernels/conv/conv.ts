@@ -5,6 +5,8 @@ import type { Gpu } from '../../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../../runtime/tensor.js';
 import { uniforms } from '../../runtime/uniforms.js';
 import { check, MAX_WORKGROUPS_PER_DIM, type KernelProgram } from '../program.js';
+import { isPacked, type WeightOperand } from '../packed-weight/packed-weight.js';
+import { weightSeam } from '../packed-weight/packed-weight.wgsl.js';
 import { CONV_PX, conv2dDepthwiseSource, conv2dDirectSource } from './conv.wgsl.js';
 
 const WG = 64;
@@ -87,11 +89,17 @@ export function pixelChannelGrid(blocks: number, channelBlocks: number, kernel: 
   return [Math.ceil(groups / z), channelBlocks, z];
 }
 
-export function conv2dProgram(x: GpuTensor, weight: GpuTensor, bias: GpuTensor, out: GpuTensor, opts: Conv2dOptions = {}): KernelProgram {
+/**
+ * The conv program. `weight` is a float tensor of x's dtype, or (dense convs only) a PackedWeight
+ * whose [Cout, Cin·kh·kw] matrix the kernel dequantizes in registers.
+ */
+export function conv2dProgram(x: GpuTensor, weight: WeightOperand, bias: GpuTensor, out: GpuTensor, opts: Conv2dOptions = {}): KernelProgram {
   const g = conv2dGeometry(x.shape, weight.shape, opts);
   const depthwise = g.groups !== 1;
-  const name = `conv2d-${depthwise ? 'depthwise' : 'direct'}-${x.dtype}`;
-  check(weight.dtype === x.dtype && bias.dtype === x.dtype && out.dtype === x.dtype, name, 'dtypes differ');
+  const packed = isPacked(weight) ? weight : null;
+  const name = `conv2d-${depthwise ? 'depthwise' : 'direct'}-${x.dtype}${packed ? `-w${packed.format}` : ''}`;
+  check(!packed || !depthwise, name, 'depthwise convs take float weights only');
+  check((packed || (weight as GpuTensor).dtype === x.dtype) && bias.dtype === x.dtype && out.dtype === x.dtype, name, 'dtypes differ');
   check(bias.size === g.cout, name, `bias ${shapeStr(bias.shape)} does not have ${g.cout} values`);
   const outShape = conv2dOutputShape(x.shape, weight.shape, opts);
   check(out.size === outShape.reduce((a, b) => a * b, 1), name, `out ${shapeStr(out.shape)} does not match ${shapeStr(outShape)}`);
@@ -107,18 +115,18 @@ export function conv2dProgram(x: GpuTensor, weight: GpuTensor, bias: GpuTensor, 
   const macs = g.batch * g.outH * g.outW * g.cout * g.kh * g.kw * (depthwise ? 1 : g.cin);
   return {
     name,
-    source: () => (depthwise ? conv2dDepthwiseSource(x.dtype) : conv2dDirectSource(x.dtype)),
+    source: () => (depthwise ? conv2dDepthwiseSource(x.dtype) : packed ? conv2dDirectSource(x.dtype, weightSeam(packed.format, 1)) : conv2dDirectSource(x.dtype)),
     constants: depthwise ? { WG, ACT: act === 'gelu' ? 1 : 0 } : { WG, OCV: ocv, ACT: act === 'gelu' ? 1 : 0 },
-    bindings: [x, weight, bias, out],
+    bindings: [x, packed ? packed.data : (weight as GpuTensor), bias, out],
     uniforms: uniforms([
       ['u32', g.inH], ['u32', g.inW], ['u32', g.cin], ['u32', g.outH],
       ['u32', g.outW], ['u32', g.cout], ['u32', g.kh], ['u32', g.kw],
       ['u32', g.strideY], ['u32', g.strideX], ['u32', g.padY], ['u32', g.padX],
-      ['u32', pxBlocks], ['u32', nBlocks], ['u32', 0], ['u32', 0],
+      ['u32', pxBlocks], ['u32', nBlocks], ['u32', packed?.scaleOffset ?? 0], ['u32', packed?.group ?? 0],
     ]),
     workgroups: pixelChannelGrid(nBlocks, channelBlocks, name),
     flops: 2 * macs,
-    bytes: (x.size + weight.size + bias.size + out.size) * 4,
+    bytes: (x.size + bias.size + out.size) * (x.dtype === 'f16' ? 2 : 4) + (packed ? packed.byteLength : (weight as GpuTensor).byteLength),
   };
 }
 
@@ -126,7 +134,7 @@ export function conv2dProgram(x: GpuTensor, weight: GpuTensor, bias: GpuTensor, 
 export function conv2d(
   gpu: Gpu,
   x: GpuTensor,
-  weight: GpuTensor,
+  weight: WeightOperand,
   bias: GpuTensor,
   opts: Conv2dOptions = {},
   out?: GpuTensor,
