@@ -5,6 +5,7 @@ import { binary, unary } from '../kernels/elementwise/elementwise.js';
 import { conv2d } from '../kernels/conv/conv.js';
 import { linear } from '../kernels/matmul/matmul.js';
 import type { Gpu } from '../runtime/gpu.js';
+import type { WeightOperand } from '../kernels/packed-weight/packed-weight.js';
 import type { GpuTensor } from '../runtime/tensor.js';
 import type { Sam2Config } from './config.js';
 import { LayerNorm } from './layers/layer-norm.js';
@@ -15,7 +16,7 @@ import type { WeightScope } from './weights.js';
 const LN2D_EPS = 1e-6;
 
 interface DownsampleStage {
-  weight: GpuTensor;
+  weight: WeightOperand;
   bias: GpuTensor;
   norm: LayerNorm;
 }
@@ -26,7 +27,7 @@ class CXBlock {
   private readonly dwBias: GpuTensor;
   private readonly norm: LayerNorm;
   private readonly pw1: Linear;
-  private readonly pw2Scaled: { weight: GpuTensor; bias: GpuTensor };
+  private readonly pw2Scaled: { weight: WeightOperand; bias: GpuTensor };
   private readonly kernel: number;
   private readonly padding: number;
 
@@ -41,7 +42,7 @@ class CXBlock {
     const [out, inn] = w.shape('pwconv2.weight');
     const gamma = w.has('gamma') ? w.host('gamma') : new Float32Array(out).fill(1);
     this.pw2Scaled = {
-      weight: w.derived('pwconv2.weight*gamma', () => {
+      weight: w.derivedMatrix('pwconv2.weight*gamma', 'pwconv2.weight', () => {
         const W = w.host('pwconv2.weight');
         const data = new Float32Array(W.length);
         for (let o = 0; o < out; o++) for (let i = 0; i < inn; i++) data[o * inn + i] = Math.fround(gamma[o] * W[o * inn + i]);
@@ -103,7 +104,7 @@ export class MemoryEncoder {
     // nn.Sequential indices: conv 3i, LayerNorm2d 3i+1, GELU 3i+2; the final 1×1 conv is 3·layers.
     for (let i = 0; i < layers; i++) {
       this.downsample.push({
-        weight: w.tensor(`mask_downsampler.encoder.${3 * i}.weight`),
+        weight: w.matrix(`mask_downsampler.encoder.${3 * i}.weight`),
         bias: w.tensor(`mask_downsampler.encoder.${3 * i}.bias`),
         norm: new LayerNorm(gpu, w.scope(`mask_downsampler.encoder.${3 * i + 1}`), LN2D_EPS),
       });
