@@ -110,7 +110,7 @@ export class MultiScaleBlock {
 
     // 4. Attention per window: qkv projection (channels (s, head, j)), q pooling, SDPA.
     //    Runs over ranges of windows so the qkv intermediate stays within one binding.
-    const o = this.gpu.empty([nW, nq, dimOut], 'f32', 'hiera attn'); // [nW, nq, d']
+    const o = this.gpu.empty([nW, nq, dimOut], x.t.dtype, 'hiera attn'); // [nW, nq, d']
     const c3 = 3 * dimOut;
     const ranges = chunkRanges(this.gpu, nW, nk * c3 * 4, [nk * dim], this.opts.chunkBytes, `Hiera block ${this.spec.index} qkv`);
     for (const [w0, w1] of ranges) {

@@ -9,6 +9,7 @@ import type { GpuTensor } from '../runtime/tensor.js';
 import type { Sam2Config } from './config.js';
 import { MultiScaleBlock, type FeatureMap, type HieraRunOptions } from './hiera-block.js';
 import { hieraPosEmbed } from './hiera-pos-embed.js';
+import { uploadFloat } from './layers/upload-float.js';
 import { noProbe, type Probe } from './probe.js';
 import type { WeightScope } from './weights.js';
 
@@ -58,7 +59,7 @@ export class Hiera {
         h,
         w,
       );
-      t = this.gpu.upload(data, [h, w, e], 'f32', `hiera pos embed ${key}`);
+      t = uploadFloat(this.gpu, data, [h, w, e], this.scope.activations, `hiera pos embed ${key}`);
       this.posEmbeds.set(key, t);
     }
     return t;

@@ -12,6 +12,7 @@ import { LayerNorm } from './layers/layer-norm.js';
 import { Linear } from './layers/linear.js';
 import { noProbe, type Probe } from './probe.js';
 import type { WeightScope } from './weights.js';
+import { Boundary, convertOwned, outF32 } from './layers/dtype-boundary.js';
 
 const LN2D_EPS = 1e-6;
 
@@ -115,18 +116,30 @@ export class MemoryEncoder {
     this.fuser = Array.from({ length: fz.numLayers }, (_, i) => new CXBlock(gpu, w.scope(`fuser.layers.${i}`), fz.kernelSize, fz.padding));
     this.outProj = cfg.memoryEncoderHasOutProj ? new Linear(gpu, w.scope('out_proj')) : null;
     this.noObjEmbedSpatial = cfg.flags.noObjEmbedSpatial ? root.tensor('no_obj_embed_spatial').reshape([cfg.memDim]) : null;
+    this.act = root.activations;
   }
+
+  /** Activation storage inside the memory encoder (inputs are converted to it; the output is f32). */
+  readonly act: 'f32' | 'f16';
 
   /** → maskmem_features [F*F, memDim] in f32 (the bank rounds it to bf16 when storing). */
   forward(inp: MemoryEncoderInputs, probe: Probe = noProbe): GpuTensor {
+    const b = new Boundary(this.gpu, this.act);
+    const out = this.forwardIn({ ...inp, pixFeat: b.in(inp.pixFeat) }, probe);
+    b.release();
+    return outF32(this.gpu, out);
+  }
+
+  private forwardIn(inp: MemoryEncoderInputs, probe: Probe): GpuTensor {
     const { gpu, cfg } = this;
     const S = cfg.imageSize;
     const F = cfg.imageEmbeddingSize;
     // Mask for memory: (logit > 0) or sigmoid(logit), then ·20 − 10 (sigmoid scale / bias for mem enc).
-    const mask = unary(gpu, inp.binarize ? 'step' : 'sigmoid', inp.highResMasks.reshape([S, S, 1]), undefined, 1, 0, {
+    // (Computed from the logits as given, f32, before any conversion: a tiny positive logit must stay > 0.)
+    const mask = convertOwned(gpu, unary(gpu, inp.binarize ? 'step' : 'sigmoid', inp.highResMasks.reshape([S, S, 1]), undefined, 1, 0, {
       postScale: cfg.flags.sigmoidScaleForMemEnc,
       postBias: cfg.flags.sigmoidBiasForMemEnc,
-    });
+    }), this.act);
     probe('mask_for_mem', mask, 'hwc');
     // MaskDownSampler: [conv k3 s2 → LN2d → GELU] × L, then a 1×1 conv.  [S,S,1] → [F,F,C]
     let x = mask;
