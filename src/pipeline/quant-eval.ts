@@ -137,7 +137,7 @@ export async function quantEval(weights: Uint8Array, config: Sam2Config, prepare
         await gpu.sync();
         // Peak during propagation: drop the free buffers of step 1, restart the peak from what stays.
         gpu.pool.trim();
-        gpu.pool.stats.peakBytes = gpu.pool.stats.allocatedBytes;
+        gpu.pool.resetPeak();
 
         // 2. The evaluation flow.
         const res = await evaluateVolume(gpu, model, prepared, gt, {

@@ -7,6 +7,6 @@ export const GEMM_FAMILY: OpFamily<GemmSpec> = {
   op: 'matmul',
   variants: [regblockVariant],
   bucket: (s) =>
-    `${s.layout}-${s.a.dtype}-b${sizeBucket(s.batch)}-m${sizeBucket(s.m)}-n${sizeBucket(s.n)}-k${sizeBucket(s.k)}`,
+    `${s.layout}-${s.a.dtype}${s.bPacked ? `-w${s.bPacked.format}` : ''}-b${sizeBucket(s.batch)}-m${sizeBucket(s.m)}-n${sizeBucket(s.n)}-k${sizeBucket(s.k)}`,
   heuristic: () => 'matmul-regblock',
 };
