@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts', 'src/**/*.test.ts', 'weights-tools/**/*.test.ts'],
     exclude: ['node_modules/**'],
+    // Dawn as the WebGPU provider in Node (src/runtime/dawn.ts); browser tests use navigator.gpu.
+    setupFiles: ['tests/helpers/node-gpu-setup.ts'],
     testTimeout: 600_000,
     hookTimeout: 600_000,
     fileParallelism: false,

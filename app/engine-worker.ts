@@ -5,7 +5,6 @@
 /// <reference lib="webworker" />
 import { precisionLabel } from '../src/model/precision.js';
 import { Sam2Model } from '../src/model/sam2-model.js';
-import type { SliceSource } from '../src/model/feature-scheduler.js';
 import { Sam2Video, type SliceResult } from '../src/model/video-predictor.js';
 import { Gpu } from '../src/runtime/gpu.js';
 import { groupBySeries, hasDicomMagic, parseDicomSlice, readDicomSeries, type NamedBuffer } from '../src/volume/dicom.js';
@@ -173,21 +172,20 @@ async function openVolume(files: File[], name: string): Promise<ResultOf['openVo
 }
 
 function startSession(axis: Axis, mapping: IntensityMapping): ResultOf['startSession'] {
-  const g = requireGpu();
+  requireGpu();
   const m = requireModel();
   const vol = requireVolume().view;
   disposeSession();
   const shape = sliceShape(vol.dims, axis);
   // The window is fixed for the session: every slice the model sees is mapped the same way.
   const frozen = { ...mapping };
-  const source: SliceSource = {
+  const video = Sam2Video.create(m, {
     numFrames: shape.count,
     width: shape.width,
     height: shape.height,
-    loadImage: (t) =>
-      m.preprocess({ pixels: windowSlice(vol.data, vol.dims, axis, t, frozen), width: shape.width, height: shape.height, channels: 1 }),
-  };
-  const video = Sam2Video.create(g, m, m.root, source, { addAllFramesToCorrectAsCond: true });
+    loadSlice: (t) => windowSlice(vol.data, vol.dims, axis, t, frozen),
+    addAllFramesToCorrectAsCond: true,
+  });
   session = { axis, video };
   return { numSlices: shape.count, width: shape.width, height: shape.height };
 }

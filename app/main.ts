@@ -1,14 +1,17 @@
-// The page: loading (file inputs, drag and drop, cached weights), the three views, prompting with
-// the mouse, propagation with progress, undo and export. All model work happens in the engine worker
-// (engine-worker.ts); this thread draws and keeps the label volume. `window.__sam2app` exposes the
-// state and a few helpers for the end-to-end test (tests/app/app.e2e.test.ts).
-import { sliceShape, sliceToVoxel, voxelToSlice, type Axis } from '../src/volume/slicing.js';
-import { computeMapping, CT_PRESETS, type CtPresetName, type IntensityMapping } from '../src/volume/windowing.js';
+// The page: loading (file inputs, drag and drop, cached weights), the viewer (niivue: three planes
+// and a 3-D render of the masks, crosshair, zoom / pan, radiological or neurological convention),
+// prompting with the mouse on the prompt plane, propagation with progress, undo and export. All
+// model work happens in the engine worker (engine-worker.ts); this thread draws and keeps the label
+// volume. `window.__sam2app` exposes the state and a few helpers for the end-to-end test
+// (tests/app/app.e2e.test.ts).
+import { computeMapping, sliceShape, type Axis, type CtPresetName, type IntensityMapping } from '../src/volume/index.js';
 import { EngineClient } from './engine-client.js';
 import { classifyInput, filesFromDrop, filesFromInput, type PickedFile } from './file-drop.js';
-import type { Direction, GpuInfo, ModelInfo, PromptCall, VolumeInfo } from './protocol.js';
-import { Segmentation, type Rgb } from './segmentation.js';
-import { SliceView } from './slice-view.js';
+import { drawMarkers } from './markers.js';
+import type { Direction, GpuInfo, ModelInfo, VolumeInfo } from './protocol.js';
+import { Segmentation } from './segmentation.js';
+import { clampVoxel, slicePointToVoxel, voxelToSlicePoint, type Vec3 } from './slice-points.js';
+import { VolumeViewer, type Layout, type Rgb } from './viewer.js';
 import { forgetWeights, loadCachedWeights, saveWeights, type CacheBackend } from './weights-cache.js';
 
 // ---- DOM ------------------------------------------------------------------------------------
@@ -30,10 +33,16 @@ const ui = {
   dicomInput: el<HTMLInputElement>('dicom-input'),
   weightsInput: el<HTMLInputElement>('weights-input'),
   stage: el('stage'),
-  mainCanvas: el<HTMLCanvasElement>('main-canvas'),
+  viewerCanvas: el<HTMLCanvasElement>('nv-canvas'),
+  marks: el<HTMLCanvasElement>('marks'),
   dropHint: el('drop-hint'),
   dropOverlay: el('drop-overlay'),
   axisButtons: el('axis-buttons'),
+  layoutButtons: el('layout-buttons'),
+  convention: el<HTMLButtonElement>('convention'),
+  zoomIn: el<HTMLButtonElement>('zoom-in'),
+  zoomOut: el<HTMLButtonElement>('zoom-out'),
+  zoomReset: el<HTMLButtonElement>('zoom-reset'),
   windowSelect: el<HTMLSelectElement>('window-select'),
   wlReadout: el('wl-readout'),
   slider: el<HTMLInputElement>('slice-slider'),
@@ -50,7 +59,6 @@ const ui = {
   progressText: el('progress-text'),
   exportButton: el<HTMLButtonElement>('export'),
   clearMasks: el<HTMLButtonElement>('clear-masks'),
-  previews: [...document.querySelectorAll<HTMLElement>('#previews figure')],
 };
 
 // ---- state ----------------------------------------------------------------------------------
@@ -79,9 +87,12 @@ const state = {
   model: null as LoadedModel | null,
   volume: null as VolumeInfo | null,
   seg: null as Segmentation | null,
+  /** The prompt plane: prompts go to slices of this axis (framed in the viewer). */
   viewAxis: 'axial' as Axis,
-  /** Voxel the views are centred on; the main view shows the slice through it. */
+  /** The crosshair's voxel: each plane shows the slice through it. */
   cursor: [0, 0, 0] as [number, number, number],
+  /** The viewer could not start (no WebGL2): why. */
+  viewerError: null as string | null,
   windowChoice: 'mr' as WindowChoice,
   custom: { width: 1, level: 0 },
   mapping: null as IntensityMapping | null,
@@ -97,10 +108,19 @@ const state = {
 };
 
 const engine = new EngineClient();
-const mainView = new SliceView(ui.mainCanvas);
-const previewViews = new Map<Axis, SliceView>(
-  ui.previews.map((f) => [f.dataset.axis as Axis, new SliceView(f.querySelector('canvas') as HTMLCanvasElement)]),
-);
+/** niivue on the stage's canvas; null until it started (or when WebGL2 is missing). */
+let viewer: VolumeViewer | null = null;
+/** The label volume changed since the viewer last uploaded it. */
+let labelsDirty = false;
+/** When the viewer last uploaded the labels (performance.now()). */
+let labelsUploadedAt = 0;
+/**
+ * While a propagation runs, the viewer re-uploads and redraws the masks at most every so often:
+ * at least a second, and so that drawing takes at most a fifth of the time (on a software GPU a
+ * frame with the 3-D render takes about a second from the model, which shares the GPU process).
+ */
+const labelRefreshMs = () => Math.max(1000, 5 * (viewer?.frameMs ?? 0));
+let labelTimer: ReturnType<typeof setTimeout> | null = null;
 
 // ---- status, errors, busy -------------------------------------------------------------------
 
@@ -167,13 +187,29 @@ function setSlice(index: number): void {
   scheduleRender();
 }
 
-/** Moves the cursor to a clicked pixel of the main view (the previews follow). */
+/** Moves the crosshair to a clicked point of the prompt plane (the other planes follow). */
 function moveCursorInPlane(x: number, y: number): void {
   const v = state.volume;
   if (!v) return;
-  const { width, height } = sliceShape(v.dims, state.viewAxis);
-  const vox = sliceToVoxel(v.dims, state.viewAxis, sliceIndexOf(state.viewAxis), Math.min(width - 1, Math.floor(x)), Math.min(height - 1, Math.floor(y)));
-  state.cursor = vox;
+  state.cursor = clampVoxel(v.dims, slicePointToVoxel(v.dims, state.viewAxis, sliceIndexOf(state.viewAxis), x, y));
+  scheduleRender();
+}
+
+/** The prompt plane's slice pixel (continuous) under a client point, or null elsewhere. */
+function slicePointAt(clientX: number, clientY: number): [number, number] | null {
+  const v = state.volume;
+  const hit = viewer?.clientToVoxel(clientX, clientY);
+  if (!v || !hit || hit.axis !== state.viewAxis) return null;
+  const { x, y } = voxelToSlicePoint(v.dims, hit.axis, hit.voxel);
+  const { width, height } = sliceShape(v.dims, hit.axis);
+  return [Math.min(Math.max(x, 0), width), Math.min(Math.max(y, 0), height)];
+}
+
+/** Client position of a slice pixel of the prompt plane (on the slice shown), or null when hidden. */
+function sliceToClient(x: number, y: number): [number, number] | null {
+  const v = state.volume;
+  if (!v || !viewer) return null;
+  return viewer.voxelToClient(state.viewAxis, slicePointToVoxel(v.dims, state.viewAxis, sliceIndexOf(state.viewAxis), x, y));
 }
 
 /** The native slice direction: the axis with the coarsest spacing (ties: axial). */
@@ -207,6 +243,7 @@ function setWindow(choice: WindowChoice): void {
   ui.windowSelect.value = choice;
   const { width, level } = widthLevel(state.mapping);
   ui.wlReadout.textContent = `W ${fmt(width)}  L ${fmt(level)}`;
+  viewer?.setWindow(state.mapping.lower, state.mapping.upper);
   updatePromptNote();
   scheduleRender();
 }
@@ -243,31 +280,62 @@ function colorMap(): Map<number, Rgb> {
   return new Map((state.seg?.objects ?? []).map((o) => [o.id, o.color]));
 }
 
+/** The page's marks over the viewer: prompt-plane frame, prompts on the slice shown, drag box. */
+function drawMarks(): void {
+  const v = state.volume;
+  const seg = state.seg;
+  if (!v || !seg || !viewer || viewer.layout === 'render') {
+    drawMarkers(ui.marks, null);
+    return;
+  }
+  const axis = state.viewAxis;
+  const box = ui.marks.getBoundingClientRect();
+  drawMarkers(ui.marks, {
+    project: (x, y) => {
+      const c = sliceToClient(x, y);
+      return c && [c[0] - box.left, c[1] - box.top];
+    },
+    frame: viewer.layout === 'multiplanar' ? viewer.tileRect(axis) : null,
+    prompts: seg.sessionAxis === axis ? seg.promptsOn(sliceIndexOf(axis)) : [],
+    colors: colorMap(),
+    activeObjId: seg.activeId,
+    dragBox,
+  });
+}
+
 function render(): void {
   const v = state.volume;
   const seg = state.seg;
   ui.dropHint.hidden = !!v;
-  if (!v || !seg || !state.mapping) return;
-  const colors = colorMap();
   const axis = state.viewAxis;
-  const index = sliceIndexOf(axis);
-  const base = { data: v.data, labels: seg.labels, dims: v.dims, spacing: v.spacing, mapping: state.mapping, colors };
-  mainView.render({
-    ...base,
-    axis,
-    index,
-    prompts: seg.sessionAxis === axis ? seg.promptsOn(index) : [],
-    activeObjId: seg.activeId,
-    dragBox,
-    directions: true,
-  });
-  for (const [a, view] of previewViews) {
-    const [i, j, k] = state.cursor;
-    const p = voxelToSlice(v.dims, a, i, j, k);
-    view.render({ ...base, axis: a, index: p.index, crosshair: [p.x + 0.5, p.y + 0.5] });
-  }
-  for (const f of ui.previews) f.classList.toggle('active', f.dataset.axis === axis);
   for (const b of ui.axisButtons.querySelectorAll<HTMLButtonElement>('button')) b.classList.toggle('active', b.dataset.axis === axis);
+  for (const b of ui.layoutButtons.querySelectorAll<HTMLButtonElement>('button')) b.classList.toggle('active', b.dataset.layout === viewer?.layout);
+  ui.convention.textContent = viewer?.radiological === false ? 'Neurological' : 'Radiological';
+  ui.zoomReset.textContent = `${Math.round(100 * (viewer?.zoom ?? 1))} %`;
+  if (!v || !seg || !state.mapping) return;
+  if (viewer?.hasVolume) {
+    // niivue redraws only for what changed in it (each frame costs on a software GPU); the
+    // marks (prompts, frame) are on their own canvas.
+    let drawn = false;
+    const wait = labelsUploadedAt + labelRefreshMs() - performance.now();
+    if (labelsDirty && state.propagation.running && wait > 0) {
+      labelTimer ??= setTimeout(() => {
+        labelTimer = null;
+        scheduleRender();
+      }, wait);
+    } else if (labelsDirty) {
+      viewer.refreshLabels();
+      labelsDirty = false;
+      labelsUploadedAt = performance.now();
+      drawn = true;
+    }
+    if (viewer.cursor.some((c, a) => c !== state.cursor[a])) {
+      viewer.setCursor(state.cursor);
+      drawn = true;
+    }
+    if (!drawn) drawMarks();
+  }
+  const index = sliceIndexOf(axis);
   const n = numSlices(axis);
   ui.slider.max = String(n - 1);
   ui.slider.value = String(index);
@@ -304,6 +372,7 @@ function renderObjects(): void {
 
 function refreshCounts(): void {
   state.objectCounts = state.seg?.voxelCounts() ?? [];
+  labelsDirty = true;
   renderObjects();
 }
 
@@ -345,6 +414,12 @@ async function openVolume(files: File[], name: string): Promise<void> {
     state.sessionMapping = null;
     state.viewAxis = defaultAxis(info);
     state.cursor = info.dims.map((d) => Math.floor(d / 2)) as [number, number, number];
+    if (viewer) {
+      viewer.setActiveAxis(state.viewAxis);
+      const m = mappingFor(info.looksLikeCt ? 'abdomen' : info.percentileMapping ? 'mr' : 'minmax', info);
+      await viewer.setVolume({ dims: info.dims, spacing: info.spacing, data: info.data }, state.seg.labels, [m.lower, m.upper], colorMap());
+      viewer.setCursor(state.cursor);
+    }
     state.propagation = { running: false, done: 0, total: 0, slicesPerSecond: 0, seconds: 0, cancelled: false, direction: null };
     state.progressLog = [];
     updateProgress();
@@ -573,37 +648,45 @@ async function exportMask(): Promise<void> {
 // ---- mouse, wheel, keys ---------------------------------------------------------------------
 
 const DRAG_THRESHOLD_PX = 4;
+/** A press the app handles (niivue handles the others: crosshair, pan, rotation, slice wheel). */
 let pointer: {
   id: number;
   mode: 'prompt' | 'window';
   x0: number;
   y0: number;
+  /** Slice pixel pressed on the prompt plane (null elsewhere). */
   start: [number, number] | null;
   moved: boolean;
   shift: boolean;
   wl0: { width: number; level: number };
 } | null = null;
 
-ui.mainCanvas.addEventListener('contextmenu', (e) => e.preventDefault());
+// Capture phase on the stage: runs before niivue's own mouse listeners on its canvas, so the
+// gesture's roles are set (prepareGesture) before niivue reads them.
+ui.stage.addEventListener(
+  'pointerdown',
+  (e) => {
+    if (!viewer || !state.volume || !state.mapping) return;
+    const kind = viewer.tileKind(e.clientX, e.clientY);
+    viewer.prepareGesture(kind);
+    const windowMode = e.button === 2 && kind !== 'render' && kind !== 'none';
+    const promptMode = e.button === 0 && kind === 'prompt' && !(e.ctrlKey || e.metaKey);
+    if (!windowMode && !promptMode) return;
+    pointer = {
+      id: e.pointerId,
+      mode: windowMode ? 'window' : 'prompt',
+      x0: e.clientX,
+      y0: e.clientY,
+      start: kind === 'prompt' ? slicePointAt(e.clientX, e.clientY) : null,
+      moved: false,
+      shift: e.shiftKey,
+      wl0: widthLevel(state.mapping),
+    };
+  },
+  { capture: true },
+);
 
-ui.mainCanvas.addEventListener('pointerdown', (e) => {
-  if (!state.volume || !state.mapping) return;
-  const windowMode = e.button === 2 || (e.button === 0 && (e.ctrlKey || e.metaKey));
-  if (e.button !== 0 && e.button !== 2) return;
-  ui.mainCanvas.setPointerCapture(e.pointerId);
-  pointer = {
-    id: e.pointerId,
-    mode: windowMode ? 'window' : 'prompt',
-    x0: e.clientX,
-    y0: e.clientY,
-    start: mainView.toSlice(e.clientX, e.clientY),
-    moved: false,
-    shift: e.shiftKey,
-    wl0: widthLevel(state.mapping),
-  };
-});
-
-ui.mainCanvas.addEventListener('pointermove', (e) => {
+window.addEventListener('pointermove', (e) => {
   if (!pointer || e.pointerId !== pointer.id) return;
   const dx = e.clientX - pointer.x0;
   const dy = e.clientY - pointer.y0;
@@ -615,14 +698,15 @@ ui.mainCanvas.addEventListener('pointermove', (e) => {
     state.custom = { width: Math.max(step, pointer.wl0.width + dx * step), level: pointer.wl0.level - dy * step };
     setWindow('custom');
   } else if (pointer.start) {
-    const end = mainView.toSlice(e.clientX, e.clientY, true)!;
+    const end = slicePointAt(e.clientX, e.clientY);
+    if (!end) return;
     const [x0, y0] = pointer.start;
     dragBox = [Math.min(x0, end[0]), Math.min(y0, end[1]), Math.max(x0, end[0]), Math.max(y0, end[1])];
-    scheduleRender();
+    drawMarks();
   }
 });
 
-ui.mainCanvas.addEventListener('pointerup', (e) => {
+window.addEventListener('pointerup', (e) => {
   if (!pointer || e.pointerId !== pointer.id) return;
   const p = pointer;
   pointer = null;
@@ -630,56 +714,100 @@ ui.mainCanvas.addEventListener('pointerup', (e) => {
   dragBox = undefined;
   if (p.mode === 'window') {
     // A right click that did not drag is a negative point.
-    if (!p.moved && e.button === 2 && p.start) {
+    if (!p.moved && p.start) {
       moveCursorInPlane(...p.start);
       void addPrompt({ point: p.start, label: 0 });
     }
     return;
   }
   if (!p.start) return;
-  if (p.moved && box) {
-    if (box[2] - box[0] >= 1 && box[3] - box[1] >= 1) void addPrompt({ box });
-    scheduleRender();
+  if (p.moved) {
+    if (box && box[2] - box[0] >= 1 && box[3] - box[1] >= 1) void addPrompt({ box });
+    drawMarks();
     return;
   }
   moveCursorInPlane(...p.start);
   void addPrompt({ point: p.start, label: p.shift ? 0 : 1 });
 });
 
-ui.mainCanvas.addEventListener(
-  'wheel',
+ui.stage.addEventListener('contextmenu', (e) => e.preventDefault());
+
+// Double-click a plane to prompt in it (niivue's own double-click would reset the window).
+ui.stage.addEventListener(
+  'dblclick',
   (e) => {
-    if (!state.volume) return;
-    e.preventDefault();
-    setSlice(sliceIndexOf(state.viewAxis) + Math.sign(e.deltaY));
+    e.stopPropagation();
+    const tile = viewer?.tileAt(e.clientX, e.clientY);
+    if (tile && tile !== 'render' && tile !== state.viewAxis) setAxis(tile);
   },
-  { passive: false },
+  { capture: true },
 );
 
-window.addEventListener('keydown', (e) => {
-  if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
-  if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z') {
+// Ctrl+wheel zooms the planes; the plain wheel goes to niivue (slices; zoom in the 3-D view).
+ui.stage.addEventListener(
+  'wheel',
+  (e) => {
+    if (!viewer || !state.volume || !(e.ctrlKey || e.metaKey)) return;
     e.preventDefault();
-    void undo();
-  } else if (e.key === 'ArrowUp' || e.key === 'PageUp') {
-    e.preventDefault();
-    setSlice(sliceIndexOf(state.viewAxis) + 1);
-  } else if (e.key === 'ArrowDown' || e.key === 'PageDown') {
-    e.preventDefault();
-    setSlice(sliceIndexOf(state.viewAxis) - 1);
-  }
-});
+    e.stopPropagation();
+    viewer.zoomBy(e.deltaY < 0 ? 1.2 : 1 / 1.2);
+    scheduleRender();
+  },
+  { capture: true, passive: false },
+);
+
+// Capture on window: these keys are the app's, before niivue's canvas handlers see them.
+window.addEventListener(
+  'keydown',
+  (e) => {
+    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+    let handled = true;
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z') void undo();
+    else if (e.key === 'ArrowUp' || e.key === 'PageUp') setSlice(sliceIndexOf(state.viewAxis) + 1);
+    else if (e.key === 'ArrowDown' || e.key === 'PageDown') setSlice(sliceIndexOf(state.viewAxis) - 1);
+    else handled = false;
+    if (handled) {
+      e.preventDefault();
+      e.stopPropagation();
+    }
+  },
+  { capture: true },
+);
 
 // ---- controls -------------------------------------------------------------------------------
 
 function setAxis(axis: Axis): void {
   state.viewAxis = axis;
+  viewer?.setActiveAxis(axis);
+  scheduleRender();
+}
+
+function setLayout(layout: Layout): void {
+  viewer?.setLayout(layout);
+  scheduleRender();
+}
+
+function setRadiological(on: boolean): void {
+  viewer?.setRadiological(on);
   scheduleRender();
 }
 
 ui.slider.addEventListener('input', () => setSlice(Number(ui.slider.value)));
 for (const b of ui.axisButtons.querySelectorAll<HTMLButtonElement>('button')) b.addEventListener('click', () => setAxis(b.dataset.axis as Axis));
-for (const f of ui.previews) f.addEventListener('click', () => setAxis(f.dataset.axis as Axis));
+for (const b of ui.layoutButtons.querySelectorAll<HTMLButtonElement>('button')) b.addEventListener('click', () => setLayout(b.dataset.layout as Layout));
+ui.convention.addEventListener('click', () => setRadiological(!(viewer?.radiological ?? true)));
+ui.zoomIn.addEventListener('click', () => {
+  viewer?.zoomBy(1.25);
+  scheduleRender();
+});
+ui.zoomOut.addEventListener('click', () => {
+  viewer?.zoomBy(1 / 1.25);
+  scheduleRender();
+});
+ui.zoomReset.addEventListener('click', () => {
+  viewer?.resetView();
+  scheduleRender();
+});
 ui.windowSelect.addEventListener('change', () => {
   const choice = ui.windowSelect.value as WindowChoice;
   if (choice === 'custom' && state.mapping) state.custom = widthLevel(state.mapping);
@@ -691,6 +819,7 @@ ui.addObject.addEventListener('click', () => {
   } catch (e) {
     reportError('Add object', e);
   }
+  viewer?.setLabelColors(colorMap());
   renderObjects();
   scheduleRender();
 });
@@ -754,19 +883,28 @@ window.addEventListener('drop', (e) => {
   void filesFromDrop(e.dataTransfer).then(handlePicked, (err) => reportError('Drop', err));
 });
 
-new ResizeObserver(() => scheduleRender()).observe(ui.stage);
+new ResizeObserver(() => {
+  viewer?.nv.resizeListener();
+  scheduleRender();
+}).observe(ui.stage);
 
 // ---- test hook ------------------------------------------------------------------------------
 
 export interface AppTestHook {
   /** A plain snapshot of the app state. */
   snapshot(): Record<string, unknown>;
-  /** Viewport coordinates of slice pixel (x, y) in the main view (for real mouse clicks). */
+  /** Viewport coordinates of slice pixel (x, y) of the prompt plane's slice on screen (for real mouse clicks). */
   sliceToClient(x: number, y: number): [number, number];
+  /** Viewport coordinates of the middle of a plane's tile (or of the 3-D view). */
+  tileCenter(tile: Axis | 'render'): [number, number];
   setSlice(index: number): void;
   setAxis(axis: Axis): void;
+  setLayout(layout: Layout): void;
+  setRadiological(on: boolean): void;
   /** The label slice the page holds (object ids), to compare with the exported file. */
   labelSlice(axis: Axis, index: number): number[];
+  /** Pixels of a tile, as drawn, with a saturated colour (the masks; the volume is grey). */
+  tileColorPixels(tile: Axis | 'render'): number;
 }
 
 const hook: AppTestHook = {
@@ -776,6 +914,22 @@ const hook: AppTestHook = {
     model: state.model,
     volume: state.volume && { name: state.volume.name, dims: state.volume.dims, spacing: state.volume.spacing, modality: state.volume.modality ?? null },
     viewAxis: state.viewAxis,
+    cursor: [...state.cursor],
+    viewer: viewer && {
+      layout: viewer.layout,
+      radiological: viewer.radiological,
+      zoom: viewer.zoom,
+      volumes: viewer.nv.volumes.length,
+      sliceType: viewer.nv.opts.sliceType,
+      window: viewer.shownWindow,
+      frameMs: Math.round(viewer.frameMs),
+      renderer: viewer.renderer,
+      pixelRatio: viewer.nv.uiData.dpr,
+      labelVoxels: viewer.nv.volumes[1]?.img ? (viewer.nv.volumes[1].img as Uint8Array).reduce((n, v) => n + (v ? 1 : 0), 0) : 0,
+    },
+    viewerError: state.viewerError,
+    /** The last prompt of the session (slice pixels), to check where a click landed. */
+    lastPrompt: state.seg?.lastCall ?? null,
     slice: sliceIndexOf(state.viewAxis),
     numSlices: numSlices(state.viewAxis),
     sessionAxis: state.seg?.sessionAxis ?? null,
@@ -790,18 +944,80 @@ const hook: AppTestHook = {
     errors: [...state.errors],
     window: state.mapping && { choice: state.windowChoice, ...widthLevel(state.mapping) },
   }),
-  sliceToClient: (x, y) => mainView.toClient(x, y),
+  sliceToClient: (x, y) => {
+    const c = sliceToClient(x, y);
+    if (!c) throw new Error(`slice pixel (${x}, ${y}) of the ${state.viewAxis} plane is not on screen`);
+    return c;
+  },
+  tileCenter: (tile) => {
+    const r = ui.viewerCanvas.getBoundingClientRect();
+    const t = tile === 'render' ? null : viewer?.tileRect(tile);
+    if (t) return [r.left + t.x + t.w / 2, r.top + t.y + t.h / 2];
+    const s = viewer?.nv.screenSlices.find((x) => x.axCorSag === 4);
+    if (!s) throw new Error(`the ${tile} view is not on screen`);
+    const dpr = viewer!.nv.uiData.dpr ?? 1;
+    const [x, y, w, h] = s.leftTopWidthHeight;
+    return [r.left + (x + w / 2) / dpr, r.top + (y + h / 2) / dpr];
+  },
   setSlice,
   setAxis,
+  setLayout,
+  setRadiological,
   labelSlice: (axis, index) => (state.seg ? [...state.seg.labelSlice(axis, index)] : []),
+  tileColorPixels: (tile) => {
+    if (!viewer) return 0;
+    const [cx, cy] = hook.tileCenter(tile);
+    const r = ui.viewerCanvas.getBoundingClientRect();
+    const dpr = viewer.nv.uiData.dpr ?? 1;
+    const rect = tile === 'render' ? viewer.nv.screenSlices.find((x) => x.axCorSag === 4)?.leftTopWidthHeight : null;
+    const t = tile === 'render' ? rect && { w: Math.abs(rect[2]) / dpr, h: rect[3] / dpr } : viewer.tileRect(tile);
+    if (!t) return 0;
+    // Read the frame right after drawing it (the WebGL drawing buffer is valid until composited).
+    viewer.drawNow();
+    const x0 = Math.round((cx - r.left - t.w / 2) * dpr);
+    const y0 = Math.round((cy - r.top - t.h / 2) * dpr);
+    const w = Math.max(1, Math.round(t.w * dpr));
+    const h = Math.max(1, Math.round(t.h * dpr));
+    const copy = document.createElement('canvas');
+    copy.width = w;
+    copy.height = h;
+    const ctx = copy.getContext('2d')!;
+    ctx.drawImage(ui.viewerCanvas, x0, y0, w, h, 0, 0, w, h);
+    const px = ctx.getImageData(0, 0, w, h).data;
+    let n = 0;
+    for (let i = 0; i < px.length; i += 4) {
+      const hi = Math.max(px[i], px[i + 1], px[i + 2]);
+      const lo = Math.min(px[i], px[i + 1], px[i + 2]);
+      if (hi - lo > 60) n++;
+    }
+    return n;
+  },
 };
 (window as unknown as { __sam2app: AppTestHook }).__sam2app = hook;
 
 // ---- start ----------------------------------------------------------------------------------
 
+/** niivue on the stage; without WebGL2 the page still loads weights and runs the model, but shows nothing. */
+async function startViewer(): Promise<void> {
+  try {
+    viewer = await VolumeViewer.create(ui.viewerCanvas);
+  } catch (e) {
+    state.viewerError = `The viewer needs WebGL2, which this browser did not give: ${e instanceof Error ? e.message : String(e)}`;
+    showBanner(state.viewerError);
+    return;
+  }
+  viewer.onDraw = drawMarks;
+  viewer.onCursor = (voxel: Vec3) => {
+    // The crosshair moved inside niivue (click or wheel on a plane): the slider and readout follow.
+    state.cursor = voxel;
+    scheduleRender();
+  };
+}
+
 async function start(): Promise<void> {
   updateControls();
   renderObjects();
+  await startViewer();
   if (!(navigator as Navigator & { gpu?: GPU }).gpu) {
     state.gpuError =
       'WebGPU is not available in this browser (navigator.gpu is missing), so the model cannot run here. ' +

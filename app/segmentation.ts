@@ -88,6 +88,11 @@ export class Segmentation {
     return this.history.length;
   }
 
+  /** The most recent prompt call of the session, if any. */
+  get lastCall(): PromptCall | undefined {
+    return this.history[this.history.length - 1]?.call;
+  }
+
   /** The call that adds a click (label 1/0) or a box to the object's prompts on `slice`. */
   nextCall(slice: number, objId: number, add: { point: [number, number]; label: number } | { box: [number, number, number, number] }): PromptCall {
     const prev = this.prompts.get(keyOf(slice, objId));

@@ -32,6 +32,13 @@ for f in ch2.nii.gz aal.nii.gz aal.nii.txt; do
   fi
 done
 
+# `npx sam2-webgpu` runs the compiled CLI; `npm ci` builds it (prepare script), this covers a
+# checkout where only `npm install --ignore-scripts` ran.
+if [ ! -f dist/src/cli/run.js ]; then
+  echo "demo: building the package (npm run build)" >&2
+  npm run --silent build >&2
+fi
+
 mkdir -p "$OUT"
 if [ ! -f "$WEIGHTS" ]; then
   echo "demo: writing synthetic SAM 2.1 hiera-t weights (512 px) to $WEIGHTS" >&2

@@ -24,21 +24,34 @@ Converts a SAM 2 / SAM 2.1 PyTorch checkpoint ({"model": state_dict} or a bare s
   --image-size N           model input size stored in the config (default 1024; MedSAM2: 512)
   --arch NAME              skip detection: sam2[.1]_hiera_{t,s,b+,l}, micro`;
 
+/** Options of `convertCheckpoint` (the `convert` verb's flags). */
 export interface ConvertOptions {
+  /** Float dtype of the output (default f32). */
   dtype?: FloatDtype;
+  /** Weight-only quantization of Linear / 1×1-conv weights (see QUANT_LAYOUT.md). */
   quant?: QuantScheme;
+  /** int4 group size along the input dimension (32, 64 or 128; default 64). */
   groupSize?: number;
+  /** Quantize only weights with at least this many values. */
   minElements?: number;
+  /** Model input size stored in the config (default 1024; MedSAM2: 512). */
   imageSize?: number;
+  /** Skip detection and use this architecture (e.g. `sam2.1_hiera_t`). */
   arch?: string;
 }
 
+/** What `convertCheckpoint` wrote. */
 export interface ConvertResult extends WeightsWriteResult {
+  /** The configuration written into the file's metadata. */
   config: Sam2Config;
 }
 
 const FLOAT_SOURCES = new Set(['F32', 'F16', 'BF16', 'F64']);
 
+/**
+ * Converts a SAM 2 / SAM 2.1 PyTorch checkpoint (`torch.save` zip, read without executing its
+ * pickle) to a safetensors weights file with the config in its metadata; checks every key and shape.
+ */
 export async function convertCheckpoint(inPath: string, outPath: string, options: ConvertOptions = {}): Promise<ConvertResult> {
   if (resolve(inPath) === resolve(outPath)) throw new Error('convert: input and output are the same file');
   if (options.groupSize !== undefined) {

@@ -17,28 +17,45 @@ export const USAGE = `usage: sam2-webgpu inspect <file.safetensors|file.pt> [--c
   --json           print the report as JSON
   --no-keys        omit the per-tensor listing`;
 
+/** One tensor of an inspected weights file. */
 export interface InspectTensor {
+  /** state_dict key. */
   key: string;
+  /** Stored dtype (F32, F16, BF16, I8, ...). */
   dtype: string;
   /** Logical shape (the original shape of a quantized weight). */
   shape: number[];
+  /** Number of values. */
   values: number;
+  /** Stored quantized (int8 / int4). */
   quantized?: boolean;
+  /** NaN / Inf values found (with `checkFinite`). */
   nonFinite?: number;
 }
 
+/** What `inspectFile` found in a weights file or checkpoint. */
 export interface InspectReport {
+  /** The inspected path. */
   file: string;
+  /** Container format. */
   format: 'safetensors' | 'pytorch';
+  /** File size in bytes. */
   fileBytes: number;
   /** All integrity checks passed (header/archive structure, state_dict vs config, finiteness). */
   ok: boolean;
+  /** Integrity problems, one message each (empty when `ok`). */
   problems: string[];
+  /** The file's metadata. */
   metadata: Record<string, string>;
+  /** Every tensor. */
   tensors: InspectTensor[];
+  /** Total number of values. */
   values: number;
+  /** Tensor count per stored dtype. */
   dtypes: Record<string, number>;
+  /** The SAM 2 configuration (from the metadata, else detected from the shapes). */
   config?: { arch: string; version: string; imageSize: number; source: 'metadata' | 'detected'; parameters: number };
+  /** Quantization, when the file is quantized. */
   quant?: { scheme: string; groupSize: number | null; tensors: number };
 }
 
@@ -180,6 +197,7 @@ async function inspectCheckpoint(path: string, src: RandomAccessSource, checkFin
   return { file: path, format: 'pytorch', fileBytes: src.size, ok: problems.length === 0, problems, metadata, tensors, values: tensors.reduce((a, t) => a + t.values, 0), dtypes: dtypeCounts(tensors), config: summary };
 }
 
+/** Inspects a safetensors weights file or a PyTorch checkpoint: tensors, config and integrity. */
 export async function inspectFile(path: string, options: { checkFinite?: boolean } = {}): Promise<InspectReport> {
   const src = await FileSource.open(path);
   try {
@@ -194,6 +212,7 @@ export async function inspectFile(path: string, options: { checkFinite?: boolean
   }
 }
 
+/** An inspection report as the `inspect` verb prints it. */
 export function formatReport(r: InspectReport, showKeys = true): string {
   const lines = [`${r.file}: ${r.format}, ${formatBytes(r.fileBytes)}`];
   const meta = Object.entries(r.metadata).filter(([k]) => k !== 'sam2_config' && k !== 'sam2_quant');

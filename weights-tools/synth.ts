@@ -20,6 +20,10 @@ export function syntheticTensors(config: Sam2Config): SourceTensor[] {
   return stateDictSpec(config).map(({ key, shape }) => ({ key, shape, read: async () => synthesizeTensor(key, shape) }));
 }
 
+/**
+ * Writes deterministic synthetic weights (real shapes, meaningless values) for a configuration,
+ * e.g. `writeSyntheticWeights(makeConfig('micro'), 'micro.safetensors')` for tests.
+ */
 export async function writeSyntheticWeights(config: Sam2Config, outPath: string, dtype: FloatDtype = 'f32'): Promise<WeightsWriteResult> {
   return writeSam2Weights(outPath, config, syntheticTensors(config), { dtype, metadata: { formula: SYNTHETIC_FORMULA } });
 }

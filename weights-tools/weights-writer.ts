@@ -21,6 +21,7 @@ import {
   type QuantScheme,
 } from '../src/weights/quant.js';
 
+/** Float dtype of written weights. */
 export type FloatDtype = 'f32' | 'f16' | 'bf16';
 export const FLOAT_DTYPES: readonly FloatDtype[] = ['f32', 'f16', 'bf16'];
 const SAFETENSORS_DTYPE: Record<FloatDtype, SafetensorsDtype> = { f32: 'F32', f16: 'F16', bf16: 'BF16' };
@@ -39,10 +40,15 @@ export interface WeightsWriteOptions {
   metadata?: Record<string, string>;
 }
 
+/** What a weights writer wrote. */
 export interface WeightsWriteResult {
+  /** Tensors written. */
   tensors: number;
+  /** Values written. */
   values: number;
+  /** File size in bytes. */
   bytes: number;
+  /** Keys of the weights stored quantized. */
   quantized: string[];
 }
 

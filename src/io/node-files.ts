@@ -12,6 +12,7 @@ import {
   type SafetensorsFile,
 } from './safetensors.js';
 
+/** Reads a whole safetensors file into memory and parses its header. */
 export async function readSafetensorsFile(path: string): Promise<SafetensorsFile> {
   const bytes = await readFile(path);
   return parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));

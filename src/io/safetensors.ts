@@ -42,12 +42,15 @@ export interface TensorToWrite extends TensorDescriptor {
   data: ArrayBufferView;
 }
 
+/** The `__metadata__` string map of a safetensors file. */
 export type SafetensorsMetadata = Record<string, string>;
 
 /** Header lengths above this are rejected (same bound as the Rust reference: 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
+/** A malformed safetensors file (the message names what is wrong). */
 export class SafetensorsError extends Error {
+  /** Error name. */
   override name = 'SafetensorsError';
 }
 
@@ -208,7 +211,9 @@ export function toFloat32(dtype: SafetensorsDtype, data: TypedTensorData): Float
   }
 }
 
+/** A parsed safetensors file in memory: tensor names, dtypes, shapes and views of their bytes. */
 export class SafetensorsFile {
+  /** The file's `__metadata__` (for SAM 2 weights: the config, arch, dtype, provenance). */
   readonly metadata: SafetensorsMetadata;
   private readonly byName = new Map<string, TensorInfo>();
   private readonly order: string[];
@@ -219,6 +224,7 @@ export class SafetensorsFile {
     for (const { name, ...info } of header.tensors) this.byName.set(name, info);
   }
 
+  /** Parses the header of a whole file held in memory (tensor data stays in `bytes`). */
   static parse(bytes: Uint8Array): SafetensorsFile {
     const len = readHeaderLength(bytes, bytes.byteLength);
     const header = parseSafetensorsHeader(bytes.subarray(8, 8 + len), bytes.byteLength);
@@ -230,10 +236,12 @@ export class SafetensorsFile {
     return this.order.slice();
   }
 
+  /** Whether the file has a tensor of this name. */
   has(key: string): boolean {
     return this.byName.has(key);
   }
 
+  /** dtype, shape and byte range of a tensor; throws naming the key when it is missing. */
   info(key: string): TensorInfo {
     const info = this.byName.get(key);
     if (!info) throw new SafetensorsError(`safetensors: no tensor named "${key}"`);
@@ -258,6 +266,7 @@ export class SafetensorsFile {
   }
 }
 
+/** Parses a safetensors file held in memory (see `SafetensorsFile`). */
 export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   return SafetensorsFile.parse(bytes);
 }

@@ -66,7 +66,7 @@ export interface KernelSelectorOptions {
   /**
    * Choose as if the adapter were different (e.g. `{ kind: 'gpu' }` runs the GPU-class heuristics
    * on lavapipe, so parity suites can exercise the GPU tier). Env: SAM2_KERNEL_TARGET=gpu|cpu.
-   * `supports()` still sees the real adapter's features.
+   * `supports()` still sees the real adapter's features; the tuned cache is not used.
    */
   targetOverride?: Partial<Pick<GpuTarget, 'kind' | 'vendor'>>;
 }
@@ -76,6 +76,13 @@ export interface Choice<S> {
   cfg: KernelConfig;
   source: 'forced' | 'tuned' | 'heuristic';
 }
+
+/**
+ * Sees every launch the selector builds (family, validated spec, choice): the autotuner records the
+ * model's real launch specs with it, benchmarks find the families a case uses, and tests check
+ * which variants ran. Specs hold GpuTensors that may be released later: keep shapes, not contents.
+ */
+export type LaunchObserver = (family: OpFamily<any>, spec: unknown, choice: Choice<any>) => void;
 
 /** `matmul=matmul-tiled,attention=attention-flash` or with a config `matmul=matmul-tiled:TM=64:TN=64`. */
 export function parseForceList(text: string): Record<string, VariantPick> {
@@ -138,12 +145,16 @@ export class KernelSelector {
   tuned: TuningCache | undefined;
   /** The adapter as the heuristics see it (the real one unless overridden). */
   target: GpuTarget;
+  private readonly observers = new Set<LaunchObserver>();
+  private overridden: boolean;
 
   constructor(
     readonly realTarget: GpuTarget,
     readonly opts: KernelSelectorOptions = {},
   ) {
-    this.target = { ...realTarget, ...(opts.env === false ? {} : envTarget()), ...opts.targetOverride };
+    const override = { ...(opts.env === false ? {} : envTarget()), ...opts.targetOverride };
+    this.target = { ...realTarget, ...override };
+    this.overridden = Object.keys(override).length > 0;
     const force: Record<string, VariantPick> = opts.env === false ? {} : envForce();
     for (const [op, p] of Object.entries(opts.force ?? {})) force[op] = typeof p === 'string' ? { id: p } : p;
     this.force = force;
@@ -158,6 +169,7 @@ export class KernelSelector {
   /** Heuristics choose as if the adapter were of this kind (tests of the GPU tier on lavapipe). */
   setTargetOverride(o: Partial<Pick<GpuTarget, 'kind' | 'vendor'>> | undefined): void {
     this.target = { ...this.realTarget, ...o };
+    this.overridden = !!o && Object.keys(o).length > 0;
   }
 
   /** Sets or clears (undefined) a forced variant, e.g. in tests or the autotuner. */
@@ -176,24 +188,38 @@ export class KernelSelector {
     const f = this.force[family.op];
     if (f) {
       const v = byId(f.id);
-      if (v.supports(spec, t)) return { variant: v, cfg: f.cfg ?? v.configs(spec, t)[0], source: 'forced' };
+      // A forced config may name only some keys (TM=128): the rest come from the default config.
+      if (v.supports(spec, t)) return { variant: v, cfg: { ...v.configs(spec, t)[0], ...f.cfg }, source: 'forced' };
       if (this.opts.strict) throw new Error(`${family.op}: forced variant ${f.id} does not support this launch (${family.bucket(spec)})`);
       this.fallbacks.set(family.op, (this.fallbacks.get(family.op) ?? 0) + 1);
     }
-    const tuned = this.tuned?.get(t.adapterName, family.op, family.bucket(spec));
+    // Winners were timed on the real adapter: a target override (GPU tier on lavapipe) ignores them.
+    const tuned = this.overridden ? undefined : this.tuned?.get(t.adapterName, family.op, family.bucket(spec));
     if (tuned) {
       const v = family.variants.find((x) => x.id === tuned.id);
-      if (v && v.supports(spec, t)) return { variant: v, cfg: tuned.cfg ?? v.configs(spec, t)[0], source: 'tuned' };
+      if (v && v.supports(spec, t)) {
+        // Only configs the variant still lists for this spec (a cache from an older version may hold stale ones).
+        const cfgs = v.configs(spec, t);
+        const cfg = tuned.cfg ? cfgs.find((c) => cfgKey(c) === cfgKey(tuned.cfg!)) : cfgs[0];
+        if (cfg) return { variant: v, cfg, source: 'tuned' };
+      }
     }
     const v = byId(family.heuristic(spec, t));
     if (!v.supports(spec, t)) throw new Error(`${family.op}: heuristic chose ${v.id}, which does not support this launch (${family.bucket(spec)})`);
     return { variant: v, cfg: v.configs(spec, t)[0], source: 'heuristic' };
   }
 
+  /** Calls `fn` for every launch built from now on; returns the function that stops it. */
+  observe(fn: LaunchObserver): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
+
   /** Picks and builds; counts the launch under the chosen variant. */
   build<S>(family: OpFamily<S>, spec: S, scratch: Scratch): KernelProgram[] {
     const c = this.pick(family, spec);
     this.usage.set(c.variant.id, (this.usage.get(c.variant.id) ?? 0) + 1);
+    for (const fn of this.observers) fn(family, spec, c);
     return c.variant.build(spec, c.cfg, scratch);
   }
 }

@@ -197,9 +197,11 @@ export interface Sam2ConfigSpec {
   predictor: PredictorSettings;
 }
 
+/** A complete SAM 2 configuration: the hyperparameters of the official yaml plus derived sizes. */
 export interface Sam2Config extends Sam2ConfigSpec {
   /** "2.1" when any of the 2.1 additions is on (no_obj_embed_spatial, projected/signed obj-ptr tpos). */
   version: Sam2Version;
+  /** Hiera stage layout derived from the trunk spec (blocks per stage, q-pool and global-attention blocks). */
   hiera: HieraDerived;
   /** Neck d_model (SAM2Base.hidden_dim) = prompt embed dim = decoder transformer dim. */
   hiddenDim: number;
@@ -215,7 +217,9 @@ export interface Sam2Config extends Sam2ConfigSpec {
   memoryEncoderHasOutProj: boolean;
 }
 
+/** A configuration or architecture name that is not valid. */
 export class Sam2ConfigError extends Error {
+  /** Error name. */
   override name = 'Sam2ConfigError';
 }
 
@@ -468,11 +472,13 @@ function microSpec(imageSize: number): Sam2ConfigSpec {
   return s;
 }
 
+/** The built-in architectures (SAM 2 and 2.1 in four sizes, and the tests' `micro`). */
 export const PRESET_NAMES = [
   'sam2_hiera_t', 'sam2_hiera_s', 'sam2_hiera_b+', 'sam2_hiera_l',
   'sam2.1_hiera_t', 'sam2.1_hiera_s', 'sam2.1_hiera_b+', 'sam2.1_hiera_l',
   'micro',
 ] as const;
+/** One of `PRESET_NAMES`. */
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 const SIZE_ALIASES: Record<string, Sam2Size> = {
@@ -495,6 +501,7 @@ export function resolvePresetName(name: string): { preset: PresetName; imageSize
   return m[3] ? { preset, imageSize: Number(m[3]) } : { preset };
 }
 
+/** Options of `makeConfig`. */
 export interface MakeConfigOptions {
   /** Input side S (default 1024; micro: 256). Must be a multiple of 16 (and of the window tiling). */
   imageSize?: number;
@@ -504,6 +511,10 @@ export function defaultImageSize(preset: PresetName): number {
   return preset === 'micro' ? 256 : 1024;
 }
 
+/**
+ * The configuration of a built-in architecture, e.g. `makeConfig('sam2.1_hiera_t', { imageSize: 512 })`
+ * (MedSAM2's size); checkpoint spellings such as `sam2.1_hiera_base_plus` are accepted.
+ */
 export function makeConfig(name: string, options: MakeConfigOptions = {}): Sam2Config {
   const { preset, imageSize: fromName } = resolvePresetName(name);
   const imageSize = options.imageSize ?? fromName ?? defaultImageSize(preset);
@@ -961,6 +972,10 @@ export function configToMetadata(config: Sam2Config): Record<string, string> {
 }
 
 /** The config stored in safetensors metadata, or undefined when there is none. */
+/**
+ * The configuration stored in a weights file's metadata by `sam2-webgpu convert` / `synth`, or
+ * undefined when the file has none.
+ */
 export function configFromMetadata(metadata: Record<string, string>): Sam2Config | undefined {
   const json = metadata[METADATA_KEYS.config];
   return json === undefined ? undefined : configFromJson(json);

@@ -11,10 +11,13 @@ import type { GpuTensor } from '../runtime/tensor.js';
 export const IMAGE_MEAN: readonly number[] = [0.485, 0.456, 0.406];
 export const IMAGE_STD: readonly number[] = [0.229, 0.224, 0.225];
 
+/** A uint8 slice image (grey or RGB) of any size, as the model's preprocessing takes it. */
 export interface SliceImage {
   /** Row-major uint8 pixels, channels interleaved. */
   pixels: Uint8Array;
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
   /** 1 = grey (replicated to R, G, B), 3 = RGB. */
   channels: 1 | 3;

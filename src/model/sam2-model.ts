@@ -47,13 +47,25 @@ export function precisionForAdapter(gpu: Gpu, precision: PrecisionOptions | stri
   return withF32Activations(p);
 }
 
+/**
+ * SAM 2 / SAM 2.1 on the GPU, loaded from a safetensors checkpoint with `Sam2Model.load`. Holds the
+ * weights and the image encoder, memory attention, SAM heads and memory encoder; a video session
+ * (`Sam2Video.create(model, ...)`) drives them slice by slice. `release()` frees its GPU memory.
+ */
 export class Sam2Model implements Sam2Parts {
+  /** @internal The checkpoint's tensors on the GPU. */
   readonly weights: WeightStore;
+  /** @internal Weight scope at the state_dict root. */
   readonly root: WeightScope;
+  /** @internal Hiera trunk + FPN neck. */
   readonly imageEncoder: ImageEncoder;
+  /** @internal Prompt encoder + mask decoder. */
   readonly heads: SamHeads;
+  /** @internal Memory attention. */
   readonly memoryAttention: MemoryAttention;
+  /** @internal Memory encoder. */
   readonly memoryEncoder: MemoryEncoder;
+  /** @internal GPU slice preprocessing. */
   readonly preprocessor: ImagePreprocessor;
   readonly maskmemPos: GpuTensor;
   private readonly noMemEmbed: GpuTensor;
@@ -167,6 +179,7 @@ export class Sam2Model implements Sam2Parts {
     return this.memoryEncoder.forward({ pixFeat: l2, highResMasks, binarize, objectScoreLogit });
   }
 
+  /** Frees the model's GPU memory (weights, position encodings); the model cannot be used afterwards. */
   release(): void {
     this.imageEncoder.release();
     this.preprocessor.release();

@@ -9,11 +9,15 @@ import type { GpuTensor } from '../runtime/tensor.js';
 import { FeatureScheduler, type SchedulerOptions, type SliceSource } from './feature-scheduler.js';
 import { applyNonOverlap, bilinearResize, binarize } from './mask-postprocess.js';
 import { MemoryBank, memoryBankShared, type MemoryBankShared } from './memory-bank.js';
+import type { Sam2Model } from './sam2-model.js';
 import type { HeadsOutput, PromptInput, Sam2Parts } from './sam2-parts.js';
+import { sliceSourceFrom, type VideoCreateOptions } from './video-source.js';
 import type { WeightScope } from './weights.js';
 
+/** Propagation direction from the start slice: towards higher, lower, or both (two passes). */
 export type Direction = 'forward' | 'backward' | 'both';
 
+/** Session options of `Sam2Video.create` (upstream predictor settings, feature lookahead). */
 export interface VideoOptions extends SchedulerOptions {
   /** Corrections on tracked slices become conditioning slices (upstream default false). */
   addAllFramesToCorrectAsCond?: boolean;
@@ -26,9 +30,11 @@ export interface VideoOptions extends SchedulerOptions {
   independentPasses?: boolean;
 }
 
+/** Options of `Sam2Video.propagate`. */
 export interface PropagateOptions {
   /** First slice (default: the earliest prompted slice over all objects). */
   from?: number;
+  /** Default 'forward'; 'both' runs a forward then a backward pass. */
   direction?: Direction;
   /** Most slices to track per pass (default: all). */
   maxSlices?: number;
@@ -36,8 +42,11 @@ export interface PropagateOptions {
   logits?: boolean;
 }
 
+/** The output of one slice: a mask per object. */
 export interface SliceResult {
+  /** Slice index. */
   slice: number;
+  /** Object ids, in the order of `masks`. */
   objIds: number[];
   /** Binary masks at the volume's slice resolution (height × width), one per object. */
   masks: Uint8Array[];
@@ -45,6 +54,7 @@ export interface SliceResult {
   logits?: Float32Array[];
   /** Low-res logits [4F, 4F] per object (what the model produced). */
   lowRes: Float32Array[];
+  /** Object-score logit per object (negative: the model finds the object absent here). */
   objectScores: number[];
 }
 
@@ -67,6 +77,12 @@ interface ObjectState {
   tracked: Map<number, { reverse: boolean }>;
 }
 
+/**
+ * A segmentation session over a volume (a "video" of slices), following SAM 2's
+ * `SAM2VideoPredictor`: prompts (points, box, mask) on any slice and object, then propagation
+ * through the volume with the memory bank on the GPU. Create it with
+ * `Sam2Video.create(model, { numFrames, width, height, loadSlice })`.
+ */
 export class Sam2Video {
   private readonly objects = new Map<number, ObjectState>();
   private readonly scheduler: FeatureScheduler;
@@ -88,15 +104,29 @@ export class Sam2Video {
     this.lowSide = parts.config.lowResMaskSize;
   }
 
-  static create(gpu: Gpu, parts: Sam2Parts, weights: WeightScope, source: SliceSource, opts: VideoOptions = {}): Sam2Video {
+  /**
+   * A segmentation session over a volume: `numFrames` slices of `width` × `height` pixels, each
+   * returned by `loadSlice(t)` as uint8 pixels when the engine needs it.
+   */
+  static create(model: Sam2Model, options: VideoCreateOptions): Sam2Video;
+  /** @internal Engine-level form: any `Sam2Parts` and a SliceSource that yields preprocessed model inputs. */
+  static create(gpu: Gpu, parts: Sam2Parts, weights: WeightScope, source: SliceSource, opts?: VideoOptions): Sam2Video;
+  static create(...args: [Sam2Model, VideoCreateOptions] | [Gpu, Sam2Parts, WeightScope, SliceSource, VideoOptions?]): Sam2Video {
+    if (args.length === 2) {
+      const [model, { numFrames, width, height, loadSlice, ...opts }] = args;
+      return Sam2Video.create(model.gpu, model, model.root, sliceSourceFrom(model, { numFrames, width, height, loadSlice }), opts);
+    }
+    const [gpu, parts, weights, source, opts = {}] = args;
     if (source.numFrames < 1) throw new Error('Sam2Video: the volume has no slices');
     return new Sam2Video(gpu, parts, source, opts, weights);
   }
 
+  /** Number of slices in the volume. */
   get numSlices(): number {
     return this.source.numFrames;
   }
 
+  /** Ids of the objects prompted so far. */
   get objIds(): number[] {
     return [...this.objects.keys()];
   }
@@ -412,6 +442,7 @@ export class Sam2Video {
     this.scheduler.clear();
   }
 
+  /** Frees the session's GPU memory (features, memory bank); the model is kept. */
   dispose(): void {
     this.reset();
   }

@@ -9,7 +9,8 @@ import { reportToJson, reportToMarkdown } from '../eval/report.js';
 import { FileSource, readSafetensorsHeader } from '../io/node-files.js';
 import { configFromMetadata, type Sam2Config } from '../model/config.js';
 import { Sam2Model, type Sam2LoadOptions } from '../model/sam2-model.js';
-import { Gpu } from '../runtime/gpu.js';
+import { createGpu } from '../node.js';
+import type { Gpu } from '../runtime/gpu.js';
 import { writeNiftiLabels } from '../volume/nifti.js';
 import { readVolumeFile } from '../volume/node-files.js';
 import type { Volume } from '../volume/volume.js';
@@ -64,7 +65,7 @@ export interface Engine {
 /** A GPU and the model of a weights file, at the given precision (precision.ts; default as stored). */
 export async function loadEngine(weightsPath: string, opts: Pick<Sam2LoadOptions, 'precision' | 'fallback'> = {}): Promise<Engine> {
   const bytes = await readFile(weightsPath);
-  const gpu = await Gpu.create();
+  const gpu = await createGpu();
   try {
     const model = await Sam2Model.load(gpu, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), opts);
     return {

@@ -11,7 +11,9 @@ import { labelVolumeLike, type LabelData, type Volume, type VoxelData } from '..
 /** Values at or below this are taken as air in Hounsfield units, i.e. the volume is CT. */
 const CT_AIR_HU = -500;
 
+/** An intensity window and its name. */
 export interface WindowChoice {
+  /** How intensities map to uint8. */
   spec: WindowSpec;
   /** As given or chosen, e.g. "abdomen", "mr", "400/40". */
   name: string;
@@ -37,21 +39,28 @@ export function defaultWindow(volume: Volume): WindowChoice {
   return { spec: { kind: 'percentile' }, name: 'mr', reason: `no values below ${CT_AIR_HU} (not CT HU): MR percentiles` };
 }
 
+/** A window from its name: a CT preset, `mr`, `minmax` or `W/L` such as `400/40`. */
 export function windowChoice(name: string): WindowChoice {
   return { spec: parseWindowSpec(name), name: name.trim().toLowerCase() };
 }
 
+/** A volume ready for the model: reoriented to LPS, windowed to uint8, sliced along one axis. */
 export interface PreparedVolume {
   /** The volume as read (its grid is the one masks are written on). */
   source: Volume;
   /** The same voxels reoriented to LPS. */
   oriented: Volume;
+  /** The reorientation from `source` to `oriented`. */
   plan: Reorientation;
+  /** The slicing axis. */
   axis: Axis;
   /** Slice size and count along `axis` in the oriented grid. */
   width: number;
+  /** Slice height in pixels. */
   height: number;
+  /** Number of slices. */
   count: number;
+  /** The window used, with its intensity mapping over this volume. */
   window: WindowChoice & { mapping: IntensityMapping };
   /** The whole oriented volume windowed to uint8. */
   windowed: Uint8Array;
@@ -59,6 +68,10 @@ export interface PreparedVolume {
   slice(t: number): Uint8Array;
 }
 
+/**
+ * Reorients a volume to LPS, windows it (default: by modality, see `defaultWindow`) and slices it
+ * along `axis`; `slice(t)` feeds `Sam2Video.create`'s `loadSlice`.
+ */
 export function prepareVolume(volume: Volume, options: { axis: Axis; window?: WindowChoice }): PreparedVolume {
   const { volume: oriented, plan } = reorient(volume, 'LPS');
   const window = options.window ?? defaultWindow(volume);

@@ -12,7 +12,7 @@ import type { Sam2Config } from '../model/config.js';
 import { precisionLabel, resolvePrecision } from '../model/precision.js';
 import { pointsFromClicks } from '../model/prompts.js';
 import { Sam2Model } from '../model/sam2-model.js';
-import { Gpu } from '../runtime/gpu.js';
+import { createGpu } from '../node.js';
 import { extractLabelMask } from '../volume/slicing.js';
 import type { LabelData, VoxelData } from '../volume/volume.js';
 import { evaluateVolume, type EvaluationOptions, type PromptMode } from './evaluate-volume.js';
@@ -118,7 +118,7 @@ export async function quantEval(weights: Uint8Array, config: Sam2Config, prepare
       break;
     }
     options.onConfig?.({ index, count: precisions.length, precision });
-    const gpu = await Gpu.create();
+    const gpu = await createGpu();
     adapter = gpu.adapterName;
     try {
       const model = await Sam2Model.load(gpu, weights, { config, precision: precision === 'f32' ? 'all=f32' : precision, fallback: options.fallback });

@@ -18,6 +18,7 @@ import { volumeSliceSource } from './slice-source.js';
 
 export const DIRECTIONS: readonly Direction[] = ['both', 'forward', 'backward'];
 
+/** The prompt of one object on one slice of a prepared volume. */
 export interface ObjectPrompt {
   /** Object id and the label value its mask gets in the output (1, 2, ...). */
   label: number;
@@ -31,7 +32,9 @@ export interface ObjectPrompt {
   mask?: Uint8Array;
 }
 
+/** Options of `VolumeSegmenter.propagate` / `segmentVolume`. */
 export interface PropagationOptions {
+  /** Default 'both' (MedSAM2's protocol: independent forward and backward passes). */
   direction?: Direction;
   /** Most slices tracked per pass, not counting the prompted one (default: to the volume's ends). */
   maxSlices?: number;
@@ -43,6 +46,7 @@ export interface PropagationOptions {
   signal?: AbortSignal;
 }
 
+/** The label map a propagation produced and how it went. */
 export interface PropagationResult {
   /** Label map on the oriented grid (see toSourceLabels for the file's grid). */
   labels: LabelData;
@@ -50,6 +54,7 @@ export interface PropagationResult {
   slices: number[];
   /** Wall time of the propagation, ms. */
   timeMs: number;
+  /** The propagation was aborted (`signal`) before the end. */
   cancelled: boolean;
   /** Voxels dropped by largest-component post-processing, per object. */
   removedVoxels?: Map<number, number>;
@@ -76,6 +81,7 @@ function boxCoordinates(box: Box): [number, number, number, number] {
   return [Math.max(0, x0), Math.max(0, y0), x1, y1];
 }
 
+/** Options of `VolumeSegmenter.create`. */
 export interface SegmenterOptions {
   /** Per pixel only the most confident object keeps its mask (default: true with several objects). */
   nonOverlapMasks?: boolean;
@@ -83,6 +89,7 @@ export interface SegmenterOptions {
   lookahead?: number;
 }
 
+/** Segments a prepared volume: prompts per object, then propagation into one label map. */
 export class VolumeSegmenter {
   private readonly video: Sam2Video;
   private readonly prompted = new Map<number, number>();
@@ -95,6 +102,7 @@ export class VolumeSegmenter {
     this.video = video;
   }
 
+  /** A segmenter over `prepared` with its own video session. */
   static create(gpu: Gpu, model: Sam2Model, prepared: PreparedVolume, options: SegmenterOptions = {}): VolumeSegmenter {
     const video = Sam2Video.create(gpu, model, model.root, volumeSliceSource(prepared, model), {
       nonOverlapMasks: options.nonOverlapMasks,
@@ -144,10 +152,12 @@ export class VolumeSegmenter {
     return Math.min(...this.prompted.values());
   }
 
+  /** How many slices `propagate(options)` will produce. */
   expectedSlices(options: PropagationOptions = {}): number {
     return propagationLength(this.prepared.count, this.startSlice, options.direction ?? 'both', options.maxSlices);
   }
 
+  /** Propagates every object's prompts through the volume into one label map (label = object). */
   async propagate(options: PropagationOptions = {}): Promise<PropagationResult> {
     const { prepared } = this;
     const dims = prepared.oriented.dims;
@@ -186,6 +196,7 @@ export class VolumeSegmenter {
     return { labels, slices, timeMs, cancelled, removedVoxels };
   }
 
+  /** Frees the session's GPU memory. */
   dispose(): void {
     this.video.dispose();
   }

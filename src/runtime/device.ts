@@ -1,9 +1,12 @@
-// One way to get a GPUDevice in Node (Dawn via the `webgpu` package) and in the browser
-// (navigator.gpu). Optional features are requested only where the adapter has them.
+// One way to get a GPUDevice wherever WebGPU exists: an explicit `GPU` object, else the browser's
+// navigator.gpu, else a registered provider (Node: Dawn, registered by src/runtime/dawn.ts, which
+// is the only file that imports the `webgpu` addon, so browser bundles never see it). Optional
+// features are requested only where the adapter has them.
 import { makeTarget, type GpuTarget, type TargetInputs } from './target.js';
 
 type TargetAdapterInfo = NonNullable<TargetInputs['adapterInfo']>;
 
+/** Optional WebGPU features the engine uses when the adapter has them. */
 export interface GpuFeatures {
   /** `shader-f16`: f16 storage and arithmetic in WGSL. */
   f16: boolean;
@@ -15,13 +18,19 @@ export interface GpuFeatures {
   subgroupMatrix: boolean;
 }
 
+/** A created device and what it offers. */
 export interface DeviceInfo {
+  /** The device the engine records work on. */
   device: GPUDevice;
+  /** The adapter the device came from. */
   adapter: GPUAdapter;
   /** Human-readable adapter name ("vendor architecture device (description)"), recorded with every benchmark. */
   adapterName: string;
+  /** A software adapter (WebGPU fallback adapter, lavapipe/llvmpipe, SwiftShader). */
   isFallback: boolean;
+  /** Optional features enabled on the device. */
   features: GpuFeatures;
+  /** The device's limits (raised above the defaults where the adapter allows). */
   limits: GPUSupportedLimits;
   /** What kernels are compiled for (class, vendor, features, subgroup sizes, limits). */
   target: GpuTarget;
@@ -29,9 +38,13 @@ export interface DeviceInfo {
   keepAlive?: unknown;
 }
 
+/** Options of `createGpu()` / `createDevice()`. */
 export interface CreateDeviceOptions {
+  /** The WebGPU entry point to use instead of navigator.gpu (e.g. a Dawn instance of your own). */
+  gpu?: GPU;
   /** Disable optional features even where available (tests of the fallback paths). */
   disable?: Partial<Record<keyof GpuFeatures, boolean>>;
+  /** Adapter preference (default 'high-performance'). */
   powerPreference?: GPUPowerPreference;
   /** Extra limits to request (clamped to what the adapter supports). */
   limits?: Record<string, number>;
@@ -61,25 +74,17 @@ const WANTED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
 ] as const;
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+/** Supplies a `GPU` where there is no navigator.gpu (Node); `keepAlive` lives as long as the device. */
+export type GpuProvider = () => Promise<{ gpu: GPU; keepAlive?: unknown }>;
 
-async function getNodeGpu(): Promise<{ gpu: GPU; keepAlive: unknown }> {
-  // Dawn needs a Vulkan driver. On machines without a GPU the Mesa lavapipe ICD is the one that
-  // works; point the loader at it unless the caller chose a driver or an NVIDIA driver is present.
-  const fs = await import('node:fs');
-  if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES) {
-    const lvp = '/usr/share/vulkan/icd.d/lvp_icd.json';
-    const nvidia = [
-      '/usr/share/vulkan/icd.d/nvidia_icd.json',
-      '/etc/vulkan/icd.d/nvidia_icd.json',
-      '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json',
-    ].some((p) => fs.existsSync(p));
-    if (!nvidia && fs.existsSync(lvp)) process.env.VK_ICD_FILENAMES = lvp;
-  }
-  const webgpu = await import('webgpu');
-  Object.assign(globalThis, webgpu.globals);
-  const gpu = webgpu.create([`enable-dawn-features=${DAWN_TOGGLES.join(',')}`]) as GPU;
-  return { gpu, keepAlive: gpu };
+let provider: GpuProvider | null = null;
+
+/**
+ * Sets the `GPU` source used when navigator.gpu is missing (src/runtime/dawn.ts registers Dawn;
+ * `sam2-webgpu` does so under Node). `null` removes it.
+ */
+export function setGpuProvider(p: GpuProvider | null): void {
+  provider = p;
 }
 
 export function describeAdapter(adapter: GPUAdapter): string {
@@ -93,15 +98,18 @@ export function describeAdapter(adapter: GPUAdapter): string {
 export async function createDevice(opts: CreateDeviceOptions = {}): Promise<DeviceInfo> {
   let gpu: GPU | undefined;
   let keepAlive: unknown;
-  if (typeof navigator !== 'undefined' && (navigator as Navigator & { gpu?: GPU }).gpu) {
+  if (opts.gpu) {
+    gpu = opts.gpu;
+  } else if (typeof navigator !== 'undefined' && (navigator as Navigator & { gpu?: GPU }).gpu) {
     gpu = (navigator as Navigator & { gpu: GPU }).gpu;
-  } else if (isNode) {
-    ({ gpu, keepAlive } = await getNodeGpu());
+  } else if (provider) {
+    ({ gpu, keepAlive } = await provider());
   }
   if (!gpu) {
     throw new Error(
       'WebGPU is not available: navigator.gpu is missing (use a browser with WebGPU enabled, ' +
-        'e.g. Chromium with --enable-unsafe-webgpu, or Node with the `webgpu` package).',
+        "e.g. Chromium with --enable-unsafe-webgpu; in Node import createGpu from 'sam2-webgpu' or " +
+        "'sam2-webgpu/node', which use Dawn from the `webgpu` package).",
     );
   }
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });

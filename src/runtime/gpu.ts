@@ -12,20 +12,37 @@ import { CommandRecorder } from './recorder.js';
 import type { GpuTarget } from './target.js';
 import { DTYPE_BYTES, GpuTensor, numel, shapeStr, type DType, type TensorOwner } from './tensor.js';
 
+/** Host data `upload`/`write` accept: f32, i32, u32, or f16 as raw Uint16Array bits. */
 export type HostArray = Float32Array | Int32Array | Uint32Array | Uint16Array;
 
+/** Options of `createGpu()` / `Gpu.create()`: device options plus command batching and kernel choice. */
 export interface GpuOptions extends CreateDeviceOptions {
   /** Submit automatically after this many recorded dispatches (bounds command-buffer size). */
   maxDispatchesPerSubmit?: number;
   /** Kernel variant choice: forced variants, a tuned cache (see src/kernels/registry.ts). */
   kernels?: KernelSelectorOptions;
+  /**
+   * Node: the tuned-kernel cache file to read when `kernels.tuned` is not given (default
+   * $SAM2_TUNED_CACHE or ~/.cache/sam2-webgpu/tuned-kernels.json); false reads none.
+   */
+  tunedCache?: false | string;
 }
 
+/**
+ * The engine's handle on one WebGPU device: buffer pool, pipeline cache, command recorder,
+ * profiler, kernel-variant selector, and host upload / readback. Create it with `createGpu()`;
+ * `destroy()` it when done.
+ */
 export class Gpu implements TensorOwner {
+  /** The WebGPU device. */
   readonly device: GPUDevice;
+  /** Adapter, features, limits and kernel target of the device. */
   readonly info: DeviceInfo;
+  /** Bucketed reuse of storage buffers (tensors are released back into it). */
   readonly pool: BufferPool;
+  /** Compiled compute pipelines by kernel name, variant and constants. */
   readonly pipelines: PipelineCache;
+  /** Batches dispatches into command buffers; `flush()` submits them. */
   readonly recorder: CommandRecorder;
   /** Picks a kernel variant per launch for this adapter (forced, tuned, else heuristic). */
   readonly kernels: KernelSelector;
@@ -51,22 +68,34 @@ export class Gpu implements TensorOwner {
     });
   }
 
+  /** Requests an adapter and device (see `createGpu()`, which is the documented entry). */
   static async create(opts: GpuOptions = {}): Promise<Gpu> {
-    return new Gpu(await createDevice(opts), opts);
+    const info = await createDevice(opts);
+    let kernels = opts.kernels;
+    if (!kernels?.tuned && opts.tunedCache !== false && typeof process !== 'undefined' && process.versions?.node && typeof window === 'undefined') {
+      const { loadTunedCache } = await import('../kernels/tuning/node-cache.js');
+      const tuned = await loadTunedCache(opts.tunedCache || undefined);
+      if (tuned) kernels = { ...kernels, tuned };
+    }
+    return new Gpu(info, { ...opts, kernels });
   }
 
+  /** Optional WebGPU features enabled on the device. */
   get features(): GpuFeatures {
     return this.info.features;
   }
 
+  /** Human-readable adapter name, recorded with every benchmark. */
   get adapterName(): string {
     return this.info.adapterName;
   }
 
+  /** What kernels are compiled for (adapter class, vendor, features, limits). */
   get target(): GpuTarget {
     return this.info.target;
   }
 
+  /** Buffer-pool statistics (bytes in use and cached), e.g. to check that memory stays flat. */
   get memory(): PoolStats {
     return this.pool.stats;
   }
@@ -90,6 +119,7 @@ export class Gpu implements TensorOwner {
     return new GpuTensor(buf, shape, dtype, 0, this, label);
   }
 
+  /** Returns a pooled tensor's buffer to the pool (called by `tensor.release()`). */
   releaseTensor(t: GpuTensor): void {
     this.pool.release(t.buffer);
   }
@@ -230,11 +260,13 @@ export class Gpu implements TensorOwner {
     return out;
   }
 
+  /** Copies an f32 tensor back to the host (submits recorded work and waits for it). */
   async read(t: GpuTensor): Promise<Float32Array> {
     if (t.dtype !== 'f32') throw new Error(`read(${t.label}): tensor is ${t.dtype}; use readRaw`);
     return new Float32Array(await this.readRaw(t));
   }
 
+  /** Copies a 32-bit integer tensor back to the host. */
   async readI32(t: GpuTensor): Promise<Int32Array> {
     return new Int32Array(await this.readRaw(t));
   }
@@ -250,6 +282,7 @@ export class Gpu implements TensorOwner {
     this.profiling = true;
   }
 
+  /** Stops profiling and returns the per-kernel timings since `startProfiling`, and their clock. */
   async stopProfiling(): Promise<{ timings: KernelTiming[]; source: 'timestamp' | 'cpu' }> {
     this.flush();
     this.profiling = false;
@@ -271,6 +304,7 @@ export class Gpu implements TensorOwner {
     return { timings, source: this.features.timestamps ? 'timestamp' : 'cpu' };
   }
 
+  /** Frees the pooled buffers and destroys the device; the Gpu cannot be used afterwards. */
   destroy(): void {
     this.pool.trim();
     this.recorder.destroy();

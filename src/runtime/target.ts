@@ -5,13 +5,19 @@
 
 /** A cooperative subgroup-matrix shape the adapter exposes (Chromium's experimental feature). */
 export interface SubgroupMatrixConfig {
+  /** Element type of the A and B matrices (e.g. f16). */
   componentType: string;
+  /** Element type of the result matrix (e.g. f32). */
   resultComponentType: string;
+  /** Rows of the result tile. */
   M: number;
+  /** Columns of the result tile. */
   N: number;
+  /** Reduction depth of one multiply-accumulate. */
   K: number;
 }
 
+/** What the kernels are compiled for; kernel variants and their heuristics read it. */
 export interface GpuTarget {
   /**
    * `cpu`: a software adapter (WebGPU fallback adapter, Mesa llvmpipe/lavapipe, SwiftShader) where
@@ -20,6 +26,7 @@ export interface GpuTarget {
   kind: 'cpu' | 'gpu';
   /** Lower-case vendor: nvidia, amd, intel, apple, qualcomm, arm, mesa, google, ... or 'unknown'. */
   vendor: string;
+  /** Human-readable adapter name. */
   adapterName: string;
   /** `shader-f16` enabled on the device. */
   f16: boolean;
@@ -27,9 +34,11 @@ export interface GpuTarget {
   subgroups: boolean;
   /** Subgroup size range the adapter reports (kernels must work for any size in it; never assume 32). */
   subgroupMinSize: number;
+  /** Largest subgroup size the adapter may use. */
   subgroupMaxSize: number;
   /** Empty unless `chromium-experimental-subgroup-matrix` is enabled. */
   subgroupMatrix: SubgroupMatrixConfig[];
+  /** The limits tiles and workgroups must fit. */
   limits: {
     maxWorkgroupStorageBytes: number;
     maxInvocationsPerWorkgroup: number;

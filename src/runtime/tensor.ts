@@ -1,6 +1,7 @@
 // A tensor on the GPU: a buffer region plus shape and element type. No op methods: ops live in
 // src/kernels and take tensors as arguments.
 
+/** Element type of a GPU tensor. */
 export type DType = 'f32' | 'f16' | 'i32' | 'u32';
 
 export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, i32: 4, u32: 4 };
@@ -24,6 +25,10 @@ interface StorageState {
   released: boolean;
 }
 
+/**
+ * A tensor on the GPU: a buffer region with a shape and element type (row-major, channels last).
+ * Ops live in the kernels and take tensors as arguments; `release()` returns pooled storage.
+ */
 export class GpuTensor {
   private readonly state: StorageState;
 
@@ -43,14 +48,17 @@ export class GpuTensor {
     this.state = state ?? { released: false };
   }
 
+  /** Number of elements. */
   get size(): number {
     return numel(this.shape);
   }
 
+  /** Size of the elements in bytes. */
   get byteLength(): number {
     return this.size * DTYPE_BYTES[this.dtype];
   }
 
+  /** Whether the storage went back to the pool (the tensor must not be used any more). */
   get isReleased(): boolean {
     return this.state.released;
   }

@@ -18,8 +18,11 @@ import { XFORM_SCANNER_ANAT, type Mat4, type Vec3, type Volume, type VoxelData }
 const dicomParser: typeof dicomParserModule =
   (dicomParserModule as unknown as { default?: typeof dicomParserModule }).default ?? dicomParserModule;
 
+/** A file's name and bytes (DICOM input from a folder, a file picker or a drop). */
 export interface NamedBuffer {
+  /** File name (used to group series and in messages). */
   name: string;
+  /** The file's bytes. */
   data: ArrayBuffer | ArrayBufferView;
 }
 
@@ -72,13 +75,21 @@ const TAG = {
 
 /** Header of one single-frame DICOM image plus where its pixels are. */
 export interface DicomSlice {
+  /** File name. */
   name: string;
+  /** SeriesInstanceUID. */
   seriesUid: string;
+  /** SeriesDescription. */
   seriesDescription?: string;
+  /** Modality (CT, MR, ...). */
   modality?: string;
+  /** InstanceNumber. */
   instanceNumber?: number;
+  /** TransferSyntaxUID (little/big endian, deflated; compressed syntaxes are rejected). */
   transferSyntax: string;
+  /** Rows (image height). */
   rows: number;
+  /** Columns (image width). */
   columns: number;
   /** ImagePositionPatient (LPS, mm) of the first transmitted pixel's centre. */
   position: Vec3;
@@ -86,12 +97,19 @@ export interface DicomSlice {
   orientation: number[];
   /** PixelSpacing: [between rows, between columns] (mm). */
   pixelSpacing: [number, number];
+  /** BitsAllocated (8, 16 or 32). */
   bitsAllocated: number;
+  /** BitsStored. */
   bitsStored: number;
+  /** PixelRepresentation 1: signed integers. */
   signed: boolean;
+  /** PhotometricInterpretation (MONOCHROME1 / MONOCHROME2). */
   photometric: string;
+  /** RescaleSlope (1 when absent). */
   slope: number;
+  /** RescaleIntercept (0 when absent). */
   intercept: number;
+  /** Byte order of the pixel data. */
   littleEndian: boolean;
   /** Pixel bytes (a view of the file's bytes, or of the inflated copy for deflated files). */
   pixelBytes: Uint8Array;
@@ -244,10 +262,15 @@ export function readSlicePixels(s: DicomSlice): VoxelData {
   return out;
 }
 
+/** One series among parsed DICOM slices. */
 export interface SeriesSummary {
+  /** SeriesInstanceUID. */
   seriesUid: string;
+  /** SeriesDescription. */
   description?: string;
+  /** Modality. */
   modality?: string;
+  /** Names of the files of this series. */
   files: string[];
 }
 
@@ -262,6 +285,7 @@ export function groupBySeries(slices: DicomSlice[]): SeriesSummary[] {
   return [...map.values()];
 }
 
+/** Options of `readDicomSeries`. */
 export interface ReadDicomOptions {
   /** Which SeriesInstanceUID to read when the files hold several. */
   seriesUid?: string;

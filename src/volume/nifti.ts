@@ -24,6 +24,7 @@ import {
   type VoxelData,
 } from './volume.js';
 
+/** Options of `readNifti`. */
 export interface ReadNiftiOptions {
   /** File name, used in error messages. */
   name?: string;
@@ -329,6 +330,7 @@ function readVoxels(
   return type.make(copy.buffer);
 }
 
+/** Options of `writeNifti` / `writeNiftiLabels`. */
 export interface WriteNiftiOptions {
   /** gzip the output (.nii.gz); default true. */
   gzip?: boolean;

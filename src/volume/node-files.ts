@@ -7,6 +7,7 @@ import { hasDicomMagic, readDicomSeries, type ReadDicomOptions } from './dicom.j
 import { readNifti, writeNifti, writeNiftiLabels, type ReadNiftiOptions, type WriteNiftiOptions } from './nifti.js';
 import type { Volume } from './volume.js';
 
+/** Reads a .nii / .nii.gz file. */
 export function readNiftiFile(path: string, options: ReadNiftiOptions = {}): Volume {
   return readNifti(readFileSync(path), { name: basename(path), ...options });
 }

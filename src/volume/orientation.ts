@@ -15,12 +15,15 @@ import {
   type VoxelData,
 } from './volume.js';
 
+/** How to bring a voxel grid to given axis codes by permuting and flipping axes (no resampling). */
 export interface Reorientation {
   /** For each target axis t, the source axis it reads from. */
   perm: Vec3;
   /** For each target axis t, whether the source axis runs backwards. */
   flip: [boolean, boolean, boolean];
+  /** Grid size before. */
   sourceDims: Vec3;
+  /** Grid size after. */
   targetDims: Vec3;
   /** Source voxel index (homogeneous) = M · target voxel index; target affine = source affine · M. */
   matrix: Mat4;

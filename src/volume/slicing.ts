@@ -13,22 +13,29 @@
 
 import type { Vec3, VoxelData } from './volume.js';
 
+/** Slice direction: which voxel index is fixed (see the conventions above). */
 export type Axis = 'axial' | 'coronal' | 'sagittal';
+/** The three slice directions. */
 export const AXES: readonly Axis[] = ['axial', 'coronal', 'sagittal'];
 
+/** Size and number of the slices along one axis. */
 export interface SliceShape {
+  /** Slice width in pixels. */
   width: number;
+  /** Slice height in pixels. */
   height: number;
   /** Number of slices along the axis. */
   count: number;
 }
 
+/** 'axial' | 'coronal' | 'sagittal' from user input (any case); throws naming the valid ones. */
 export function parseAxis(name: string): Axis {
   const a = name.toLowerCase();
   if (a === 'axial' || a === 'coronal' || a === 'sagittal') return a;
   throw new Error(`unknown slice axis ${JSON.stringify(name)}; expected one of axial, coronal, sagittal`);
 }
 
+/** Width, height and count of the slices of a grid `dims` along `axis`. */
 export function sliceShape(dims: readonly number[], axis: Axis): SliceShape {
   const [nx, ny, nz] = dims;
   if (axis === 'axial') return { width: nx, height: ny, count: nz };

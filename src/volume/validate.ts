@@ -6,10 +6,14 @@
 import { sliceShape, type Axis } from './slicing.js';
 import type { Mat4, Vec3 } from './volume.js';
 
+/** A box [x0, y0, x1, y1] in slice pixels, inclusive corners. */
 export type Box = [number, number, number, number];
 
+/** A click on a slice, in pixels. */
 export interface Point {
+  /** Column (0-based). */
   x: number;
+  /** Row (0-based). */
   y: number;
   /** 1 = positive (foreground) click, 0 = negative (background) click. */
   label: 0 | 1;

@@ -9,6 +9,7 @@
 
 import { niftiGeometryFromAffine } from './quaternion.js';
 
+/** Voxel values of a volume: any integer or float typed array, i fastest (see the conventions above). */
 export type VoxelData =
   | Uint8Array
   | Int8Array
@@ -22,7 +23,9 @@ export type VoxelData =
 /** Label maps: one integer value per structure, 0 = background. */
 export type LabelData = Uint8Array | Uint16Array;
 
+/** Three numbers: a voxel index, a size along (i, j, k), or a point in mm. */
 export type Vec3 = [number, number, number];
+/** A 4×4 matrix, row-major (`m[row][col]`). */
 export type Mat4 = number[][];
 
 /** NIfTI-1 spatial transform codes (nifti1.h NIFTI_XFORM_*). */
@@ -37,7 +40,9 @@ export const XFORM_MNI_152 = 4;
  * on the same grid in 3D Slicer, ITK-SNAP and nibabel, whichever of qform/sform they prefer.
  */
 export interface NiftiGeometry {
+  /** qform_code (NIFTI_XFORM_*). */
   qformCode: number;
+  /** sform_code (NIFTI_XFORM_*). */
   sformCode: number;
   /** quatern_b, quatern_c, quatern_d */
   quatern: Vec3;
@@ -53,6 +58,10 @@ export interface NiftiGeometry {
   dimInfo: number;
 }
 
+/**
+ * A 3-D volume in memory: voxels, voxel size, voxel → world affine (RAS+ mm) and the NIfTI
+ * geometry to write label maps back on the same grid. `readNifti` / `readDicomSeries` make one.
+ */
 export interface Volume {
   /** [nx, ny, nz] */
   dims: Vec3;
@@ -70,6 +79,7 @@ export interface Volume {
   warnings?: string[];
 }
 
+/** nx · ny · nz. */
 export function voxelCount(dims: readonly number[]): number {
   return dims[0] * dims[1] * dims[2];
 }

@@ -26,8 +26,10 @@ export const CT_PRESETS = {
   bone: { width: 1800, level: 400 },
 } as const satisfies Record<string, CtWindow>;
 
+/** Name of a CT window preset. */
 export type CtPresetName = keyof typeof CT_PRESETS;
 
+/** How to map intensities to uint8: a CT window (preset or width/level), percentiles, or min-max. */
 export type WindowSpec =
   | { kind: 'ct'; preset: CtPresetName }
   | { kind: 'ct'; width: number; level: number }
@@ -40,9 +42,11 @@ export type WindowSpec =
 export interface IntensityMapping {
   /** Clip range. */
   lower: number;
+  /** Upper end of the clip range. */
   upper: number;
   /** Min and max of the clipped volume: these map to 0 and 255. */
   min: number;
+  /** Maps to 255. */
   max: number;
   /** Voxels equal to 0 in the input map to 0 (MedSAM's MR rule). */
   keepZero: boolean;

@@ -1,10 +1,13 @@
 // End-to-end test of the browser app (app/): builds it with Vite, serves the static build on
-// 127.0.0.1, and drives Debian's headless Chromium (WebGPU on SwiftShader) like a user would:
-// open a real T1 volume and synthetic micro weights through the file inputs, click a point, undo,
-// propagate both ways, export the mask, check the exported file's grid and contents against the
-// source volume, cancel a propagation, reload (weights come from the browser cache) and open a
-// DICOM folder. Saves docs/app.png. The masks of synthetic weights mean nothing: this checks the
-// pipeline, the geometry and the UI, not segmentation quality.
+// 127.0.0.1, and drives Debian's headless Chromium (WebGPU and WebGL2 on SwiftShader) like a user
+// would: open a real T1 volume and synthetic micro weights through the file inputs, see it in the
+// niivue viewer (three planes and a 3-D render), click a point, zoom and switch to the neurological
+// convention and click again (the click must land on the same slice pixel), undo, navigate with
+// the crosshair, propagate both ways (the masks appear in the viewer, 3-D render included), export
+// the mask, check the exported file's grid and contents against the source volume, cancel a
+// propagation, reload (weights come from the browser cache) and open a DICOM folder. Saves
+// docs/app.png. The masks of synthetic weights mean nothing: this checks the pipeline, the
+// geometry and the UI, not segmentation quality.
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -37,6 +40,10 @@ interface Snapshot {
   model: { name: string; arch: string; imageSize: number; source: 'file' | 'cache'; cache: string | null } | null;
   volume: { name: string; dims: number[]; spacing: number[]; modality: string | null } | null;
   viewAxis: string;
+  cursor: number[];
+  viewer: { layout: string; radiological: boolean; zoom: number; volumes: number; sliceType: number; window: [number, number] | null; labelVoxels: number; frameMs: number } | null;
+  viewerError: string | null;
+  lastPrompt: { slice: number; objId: number; points: Array<[number, number]>; labels: number[]; box?: number[] } | null;
   slice: number;
   numSlices: number;
   sessionAxis: string | null;
@@ -57,9 +64,13 @@ declare global {
     __sam2app?: {
       snapshot(): Snapshot;
       sliceToClient(x: number, y: number): [number, number];
+      tileCenter(tile: string): [number, number];
       setSlice(i: number): void;
       setAxis(a: string): void;
+      setLayout(l: string): void;
+      setRadiological(on: boolean): void;
       labelSlice(axis: string, index: number): number[];
+      tileColorPixels(tile: string): number;
     };
   }
 }
@@ -83,6 +94,8 @@ let chromium: LaunchedChromium | undefined;
 let page: Page;
 let url = '';
 const pageErrors: string[] = [];
+/** Saturated pixels of the 3-D render before any mask (the masks are the only colour). */
+let renderColorBefore = 0;
 const t0 = Date.now();
 
 const snapshot = (): Promise<Snapshot> => page.evaluate(() => window.__sam2app!.snapshot());
@@ -107,6 +120,12 @@ async function waitForDownload(name: string, timeoutMs = 60_000): Promise<string
     await new Promise((r) => setTimeout(r, 100));
   }
   return file;
+}
+
+/** A prompt point within half a pixel of where the test aimed. */
+function expectPoint(got: [number, number], want: readonly [number, number]): void {
+  expect(Math.abs(got[0] - want[0]), `x ${got[0]} vs ${want[0]}`).toBeLessThanOrEqual(0.5);
+  expect(Math.abs(got[1] - want[1]), `y ${got[1]} vs ${want[1]}`).toBeLessThanOrEqual(0.5);
 }
 
 async function upload(selector: string, ...files: string[]): Promise<void> {
@@ -185,6 +204,12 @@ describe('browser app in headless Chromium (WebGPU on SwiftShader)', () => {
     expect(s.numSlices).toBe(62);
     expect(s.model).toMatchObject({ arch: 'micro', imageSize: 256, source: 'file' });
     expect(s.model!.cache, 'weights were not stored in the browser').not.toBeNull();
+    // niivue shows the volume and the (empty) label overlay: three planes and the 3-D render.
+    expect(s.viewerError).toBeNull();
+    expect(s.viewer).toMatchObject({ layout: 'multiplanar', radiological: true, volumes: 2, sliceType: 3, labelVoxels: 0 });
+    // The 3-D render is grey before any mask (a few saturated pixels of rendering noise at most).
+    renderColorBefore = await page.evaluate(() => window.__sam2app!.tileColorPixels('render'));
+    expect(renderColorBefore).toBeLessThan(50);
   });
 
   it('segments a slice from clicks; undo takes the last one back', async () => {
@@ -197,16 +222,52 @@ describe('browser app in headless Chromium (WebGPU on SwiftShader)', () => {
     console.log(`[app e2e] first click (encode + decode): ${((Date.now() - t) / 1000).toFixed(1)} s, ${s.objects[0].voxels} voxels`);
     expect(s.sessionAxis).toBe('coronal');
     expect(s.promptedSlices).toEqual([PROMPT_SLICE]);
+    // The click landed on the slice pixel aimed at (through niivue's screen → mm mapping).
+    expectPoint(s.lastPrompt!.points[0], CLICK);
+    expect(s.viewer!.labelVoxels).toBe(s.objects[0].voxels);
     const afterPositive = await page.evaluate((i) => window.__sam2app!.labelSlice('coronal', i), PROMPT_SLICE);
 
-    // A right click is a negative point; undo restores the slice as it was after the first click.
+    // Zoomed in and in the neurological convention (the image is mirrored), a right click is
+    // still a negative point on the pixel aimed at. Undo restores the slice as after the first click.
+    const radiologicalX = (await page.evaluate(() => window.__sam2app!.sliceToClient(30.5, 100.5)))[0];
+    await page.click('[data-testid=zoom-in]');
+    await page.click('[data-testid=convention]');
+    await new Promise((r) => setTimeout(r, 200));
     const [nx, ny] = await page.evaluate(() => window.__sam2app!.sliceToClient(30.5, 100.5));
+    const { x: tileX } = await page.evaluate(() => ({ x: window.__sam2app!.tileCenter('coronal')[0] }));
+    // Pixel 30 is on the patient's right: left of the tile's centre in radiological, right of it now.
+    expect(radiologicalX).toBeLessThan(tileX);
+    expect(nx).toBeGreaterThan(tileX);
     await page.mouse.click(nx, ny, { button: 'right' });
     s = await waitFor('the negative click', (v) => v.promptCount === 2 && v.busy.length === 0);
+    expect(s.viewer).toMatchObject({ radiological: false });
+    expect(s.viewer!.zoom).toBeGreaterThan(1);
+    expect(s.lastPrompt!.labels).toEqual([1, 0]);
+    expectPoint(s.lastPrompt!.points[1], [30.5, 100.5]);
+    await page.click('[data-testid=convention]');
+    await page.click('[data-testid=zoom-reset]');
     await page.click('[data-testid=undo]');
     s = await waitFor('undo', (v) => v.promptCount === 1 && v.busy.length === 0);
     const afterUndo = await page.evaluate((i) => window.__sam2app!.labelSlice('coronal', i), PROMPT_SLICE);
     expect(afterUndo).toEqual(afterPositive);
+    expect(s.viewer).toMatchObject({ radiological: true, zoom: 1 });
+  });
+
+  it('navigates with the crosshair on the other planes without prompting', async () => {
+    const before = await snapshot();
+    const [ax, ay] = await page.evaluate(() => window.__sam2app!.tileCenter('axial'));
+    await page.mouse.click(ax + 7, ay - 5);
+    const s = await waitFor('the crosshair to move', (v) => v.cursor.some((c, a) => c !== before.cursor[a]), 20_000);
+    expect(s.promptCount).toBe(before.promptCount);
+    expect(s.viewAxis).toBe('coronal');
+    // A click on the axial plane moves within it: the axial slice (k) stays.
+    expect(s.cursor[2]).toBe(before.cursor[2]);
+    // Layouts: the prompt plane alone, the 3-D render alone, then back.
+    for (const [layout, sliceType] of [['single', 1], ['render', 4], ['multiplanar', 3]] as const) {
+      await page.evaluate((l) => window.__sam2app!.setLayout(l), layout);
+      expect((await snapshot()).viewer).toMatchObject({ layout, sliceType });
+    }
+    await page.evaluate((i) => window.__sam2app!.setSlice(i), PROMPT_SLICE);
   });
 
   it('propagates both ways with progress up to 100 %', async () => {
@@ -214,7 +275,7 @@ describe('browser app in headless Chromium (WebGPU on SwiftShader)', () => {
     await page.click('[data-testid=propagate]');
     const s = await waitFor('propagation', (v) => v.propagation.total > 0 && !v.propagation.running && v.busy.length === 0);
     const p = s.propagation;
-    console.log(`[app e2e] propagation: ${p.done}/${p.total} slices in ${p.seconds.toFixed(1)} s (${p.slicesPerSecond.toFixed(2)} slices/s)`);
+    console.log(`[app e2e] propagation: ${p.done}/${p.total} slices in ${p.seconds.toFixed(1)} s (${p.slicesPerSecond.toFixed(2)} slices/s); viewer frame ${s.viewer!.frameMs} ms`);
     expect(p.cancelled).toBe(false);
     expect(p.total).toBe(62);
     expect(p.done).toBe(62);
@@ -224,6 +285,11 @@ describe('browser app in headless Chromium (WebGPU on SwiftShader)', () => {
     expect(s.progressLog.every((v, i) => i === 0 || v > s.progressLog[i - 1])).toBe(true);
     const bar = await page.$eval('[data-testid=progress]', (e) => [(e as HTMLProgressElement).value, (e as HTMLProgressElement).max]);
     expect(bar).toEqual([62, 62]);
+    // The viewer shows the page's label volume, and the 3-D render shows the mask in colour.
+    const after = await waitFor('the viewer to show the masks', (v) => v.viewer!.labelVoxels === v.objects[0].voxels, 20_000);
+    expect(after.objects[0].voxels).toBeGreaterThan(0);
+    const renderColor = await page.evaluate(() => window.__sam2app!.tileColorPixels('render'));
+    expect(renderColor).toBeGreaterThan(Math.max(500, 20 * renderColorBefore));
   });
 
   it('exports the mask as .nii.gz on the source grid', async () => {
@@ -253,14 +319,6 @@ describe('browser app in headless Chromium (WebGPU on SwiftShader)', () => {
     console.log(`[app e2e] exported ${s.lastExport!.bytes} bytes, ${nonZero} labelled voxels`);
   });
 
-  it('saves a screenshot of the app', async () => {
-    await page.evaluate((i) => window.__sam2app!.setSlice(i), PROMPT_SLICE);
-    await new Promise((r) => setTimeout(r, 300));
-    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT as `${string}.png` });
-    expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
-  });
-
   it('changes window / level with a right drag', async () => {
     const before = await snapshot();
     const [x, y] = await page.evaluate(() => window.__sam2app!.sliceToClient(64, 64));
@@ -273,6 +331,9 @@ describe('browser app in headless Chromium (WebGPU on SwiftShader)', () => {
     expect(after.window!.width).toBeGreaterThan(before.window!.width);
     expect(after.window!.level).toBeGreaterThan(before.window!.level);
     expect(after.promptCount).toBe(1); // a drag is not a negative click
+    // niivue shows the new window.
+    expect(after.viewer!.window![0]).toBeCloseTo(after.window!.level - after.window!.width / 2, 3);
+    expect(after.viewer!.window![1]).toBeCloseTo(after.window!.level + after.window!.width / 2, 3);
     // The session keeps the window its prompts were made with, and the page says so.
     expect(await page.$eval('#prompt-note', (e) => (e as HTMLElement).hidden)).toBe(false);
   });
@@ -310,6 +371,16 @@ describe('browser app in headless Chromium (WebGPU on SwiftShader)', () => {
     expect(s.propagation.done).toBeGreaterThanOrEqual(2);
     expect(s.propagation.done).toBeLessThan(s.propagation.total);
     expect(s.errors).toEqual([]);
+  });
+
+  it('saves a screenshot of the app', async () => {
+    // After the correction and the second object: two objects in their colours, the prompts on
+    // the slice shown, the 3-D render of the masks.
+    await page.evaluate((i) => window.__sam2app!.setSlice(i), CORRECTION_SLICE);
+    await new Promise((r) => setTimeout(r, 1500));
+    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT as `${string}.png` });
+    expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
   });
 
   it('reloads with the weights from the browser cache', async () => {

@@ -31,6 +31,8 @@ export async function launchChromium(): Promise<LaunchedChromium> {
         '--headless=new',
         '--no-sandbox',
         '--enable-unsafe-webgpu',
+        // WebGL2 on SwiftShader for the app's viewer (niivue); Chromium no longer falls back to it silently.
+        '--enable-unsafe-swiftshader',
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',

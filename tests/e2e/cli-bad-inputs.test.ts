@@ -1,4 +1,4 @@
-// Bad inputs to `sam2-webgpu segment` / `eval`, through the real entry point (bin/sam2-webgpu.mjs):
+// Bad inputs to `sam2-webgpu segment` / `eval`, through the command line from source (scripts/cli-dev.mjs):
 // each must exit non-zero with a message naming the problem, before any GPU work, write no output
 // file and leave the inputs untouched.
 import { spawnSync } from 'node:child_process';
@@ -27,7 +27,7 @@ beforeAll(async () => {
 
 function cli(...args: string[]) {
   // VK_ICD_FILENAMES is pointed at nothing: a run that reached the GPU would fail differently.
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'sam2-webgpu.mjs'), ...args], {
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'cli-dev.mjs'), ...args], {
     encoding: 'utf8',
     cwd: dir,
     timeout: 120_000,

@@ -5,7 +5,8 @@ import { Gpu } from '../../src/runtime/gpu.js';
 let shared: Promise<Gpu> | null = null;
 
 export function getTestGpu(): Promise<Gpu> {
-  shared ??= Gpu.create().catch((e) => {
+  // No tuned-kernel cache: a developer's `npm run bench:tune` must not change what the tests run.
+  shared ??= Gpu.create({ tunedCache: false }).catch((e) => {
     shared = null;
     throw new Error(`no WebGPU adapter for the tests: ${(e as Error).message}`);
   });

@@ -40,13 +40,18 @@ export interface FixtureRef {
   json: FixtureJson;
 }
 
-/** Every fixture directory (one with a fixture.json of the golden format), optionally of one kind. */
+/**
+ * Every fixture directory (one with a fixture.json of the golden format), optionally of one kind.
+ * SAM2_PARITY_ONLY (a regular expression on directory names) narrows the set, e.g. to the micro
+ * fixtures for a suite that re-runs the parity tests under other kernel variants.
+ */
 export function discoverFixtures(kind?: 'image' | 'video'): FixtureRef[] {
   const root = fixturesDir();
   if (!existsSync(root)) throw new Error(`fixture root ${root} does not exist (set SAM2_FIXTURES)`);
+  const only = process.env.SAM2_PARITY_ONLY ? new RegExp(process.env.SAM2_PARITY_ONLY) : undefined;
   const out: FixtureRef[] = [];
   for (const entry of readdirSync(root, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
+    if (!entry.isDirectory() || (only && !only.test(entry.name))) continue;
     const dir = join(root, entry.name);
     const jf = join(dir, 'fixture.json');
     if (!existsSync(jf)) continue;

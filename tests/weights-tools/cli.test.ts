@@ -1,4 +1,5 @@
-// End-to-end through the real entry point (bin/sam2-webgpu.mjs registers tsx and loads the CLI).
+// End-to-end through the command line from source (scripts/cli-dev.mjs: tsx + src/cli/run.ts, what
+// bin/sam2-webgpu.mjs runs compiled; tests/package covers the bin of the packed tarball).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), 'cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'sam2-webgpu.mjs'), ...args], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'cli-dev.mjs'), ...args], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -6,7 +6,7 @@ import type { Gpu } from '../../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../../runtime/tensor.js';
 import { uniforms } from '../../runtime/uniforms.js';
 import { check, type KernelProgram } from '../program.js';
-import { nhwc, pixelChannelGrid } from './conv.js';
+import { nhwc, pixelChannelGrid } from './conv-spec.js';
 import { CONV_PX, convTranspose2x2Source } from './conv.wgsl.js';
 
 const WG = 64;

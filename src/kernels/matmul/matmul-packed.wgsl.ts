@@ -1,7 +1,8 @@
-// Packed-weight B seams of the register-blocked GEMM: B is a Linear weight W [N, K] ('nk', batch 1)
-// kept packed on the GPU (f16, bf16, int8, int4, or f32 under f16 activations), dequantized in
-// registers by the decoders of packed-weight.wgsl.ts. Only binding 1 and load_b_tile / load_b_row
-// change; the K loop, accumulators and epilogue are those of matmul.wgsl.ts.
+// Packed-weight B seams of the GEMM variants: B is a Linear weight W [N, K] ('nk', batch 1) kept
+// packed on the GPU (f16, bf16, int8, int4, or f32 under f16 activations), dequantized in
+// registers by the decoders of packed-weight.wgsl.ts. Only binding 1 and the B load change:
+// load_b_tile / load_b_row of the register-blocked kernels (matmul.wgsl.ts), load_b4 of the
+// GPU-class kernels (gemm-loads.wgsl.ts: tiled, subgroup); K loops, accumulators and epilogue stay.
 import type { DType } from '../../runtime/tensor.js';
 import type { WeightFormat } from '../../weights/packed.js';
 import { weightSeam } from '../packed-weight/packed-weight.wgsl.js';
@@ -28,10 +29,34 @@ fn load_b_row(base: u32, col: u32, k: u32) -> vec4<f32> {
 
 export function gemmPackedVec4Source(format: WeightFormat, dtype: DType): string {
   const seam: GemmBSeam = { decl: weightSeam(format, 1), load: LOAD_B_TILE_PACKED };
-  return gemmVec4Source('nk', dtype, seam);
+  // TB is unused: binding 1 is the packed words.
+  return gemmVec4Source('nk', dtype, 'f32', seam);
 }
 
 export function gemmPackedScalarSource(format: WeightFormat, dtype: DType): string {
   const seam: GemmBSeam = { decl: weightSeam(format, 1), load: LOAD_B_ROW_PACKED };
-  return gemmScalarSource(dtype, seam);
+  return gemmScalarSource(dtype, 'f32', seam);
+}
+
+/**
+ * The packed `b` binding + load_b4 of gemm-loads.wgsl.ts ('nk' form: W[n, k..k+3], zero outside
+ * the matrix). vec4 needs K % 4 == 0 so a quad never straddles a row (or an int4 group).
+ */
+export function loadBPacked(format: WeightFormat, vec4: boolean): string {
+  const body = vec4
+    ? /* wgsl */ `
+fn load_b4(base: u32, n: u32, k: u32) -> vec4<f32> {
+  if (n >= p.n || k >= p.k) { return vec4<f32>(0.0); }
+  return w_at4(n * p.k + k);
+}`
+    : /* wgsl */ `
+fn load_b4(base: u32, n: u32, k: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  if (n >= p.n) { return v; }
+  for (var e = 0u; e < 4u; e++) {
+    if (k + e < p.k) { v[e] = w_at(n * p.k + k + e); }
+  }
+  return v;
+}`;
+  return `${weightSeam(format, 1)}${body}`;
 }

@@ -64,3 +64,42 @@ export function matmulRef(
   }
   return out;
 }
+
+export interface GemmRefDims {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  /** Element strides between batch slices (0 broadcasts one slice). */
+  aBatch: number;
+  bBatch: number;
+  /** B as [N, K] ('nk') or [K, N] ('kn'). */
+  layout: 'nk' | 'kn';
+}
+
+/** out [B, M, N] = alpha · act(a·b + bias) + residual, the whole GEMM contract of every variant. */
+export function gemmRef(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  bias: ArrayLike<number> | undefined,
+  d: GemmRefDims,
+  opts: LinearRefOptions = {},
+): Float64Array {
+  const act = ACT_REF[opts.act ?? 'none'];
+  const alpha = opts.alpha ?? 1;
+  const { batch, m, n, k } = d;
+  const out = new Float64Array(batch * m * n);
+  for (let bi = 0; bi < batch; bi++) {
+    const ao = bi * d.aBatch;
+    const bo = bi * d.bBatch;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = bias ? bias[j] : 0;
+        for (let t = 0; t < k; t++) s += a[ao + i * k + t] * b[bo + (d.layout === 'nk' ? j * k + t : t * n + j)];
+        const o = (bi * m + i) * n + j;
+        out[o] = alpha * act(s) + (opts.residual ? opts.residual[o] : 0);
+      }
+    }
+  }
+  return out;
+}

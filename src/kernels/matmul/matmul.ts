@@ -21,8 +21,11 @@ export function validateGemm(s: Omit<GemmSpec, 'resMode'>): GemmSpec {
   const { a, b, out, bias, residual, batch, m, n, k } = s;
   const dtype = a.dtype;
   const where = s.op;
-  check(dtype === 'f32' || dtype === 'f16', where, `unsupported dtype ${dtype}`);
-  for (const [label, t] of [['b', s.bPacked ? undefined : b], ['bias', bias], ['residual', residual], ['out', out]] as const) {
+  // Activations (a, bias, residual, out) share one storage type; the weights B have their own
+  // (f32 or f16, or u32 words of a packed weight: bPacked).
+  check(dtype === 'f32' || dtype === 'f16', where, `unsupported dtype ${dtype} (activations must be f32 or f16)`);
+  if (!s.bPacked) check(b.dtype === 'f32' || b.dtype === 'f16', where, `unsupported weight dtype ${b.dtype} (B must be f32 or f16)`);
+  for (const [label, t] of [['bias', bias], ['residual', residual], ['out', out]] as const) {
     if (t) check(t.dtype === dtype, where, `${label} is ${t.dtype} but a is ${dtype}`);
   }
   if (s.bPacked) {

@@ -14,9 +14,10 @@
 //  - vec4 with B as [K, N] ("kn": plain matmul), needs K % 4 == 0 and N % 4 == 0;
 //  - scalar with B addressed through (stride_n, stride_k), any K and N.
 // `load_b_tile` / `load_b_row` are the weight-load seam: packed weights (f16/bf16/int8/int4, see
-// matmul-packed.wgsl.ts) replace only them and the `b` binding (GemmBSeam); an f16 variant only
-// changes `T` (accumulation stays f32).
-import { ERF_GELU, header } from '../wgsl.js';
+// matmul-packed.wgsl.ts) replace only them and the `b` binding (GemmBSeam). Activations (a, bias,
+// residual, out) are stored as `T` and float weights B as `TB`, each f32 or f16 independently;
+// accumulation is always f32.
+import { ERF_GELU } from '../wgsl.js';
 import type { DType } from '../../runtime/tensor.js';
 
 /** Output rows per invocation (and per workgroup: the lanes share the rows). Must match the WGSL below. */
@@ -34,7 +35,18 @@ export type BLayout = 'nk' | 'kn';
 /** Residual source: none, the `residual` binding, or the output buffer itself (in-place `out += ...`). */
 export const RESIDUAL_MODE = { none: 0, binding: 1, inPlace: 2 } as const;
 
-const PARAMS = /* wgsl */ `
+/**
+ * `enable f16;` where either storage type needs it, then `alias T` (activations: a, bias, residual,
+ * out) and `alias TB` (weights B). Shared by every GEMM variant.
+ */
+export function gemmHeader(act: DType, weight: DType): string {
+  for (const d of [act, weight]) if (d !== 'f32' && d !== 'f16') throw new Error(`GEMM: no float storage type for ${d}`);
+  const f16 = act === 'f16' || weight === 'f16' ? 'enable f16;\n' : '';
+  return `${f16}alias T = ${act};\nalias TB = ${weight};\n`;
+}
+
+/** Uniforms of every GEMM variant (one struct, filled by gemmUniforms). */
+export const GEMM_PARAMS = /* wgsl */ `
 struct Params {
   m: u32, n: u32, k: u32, batch: u32,
   row_blocks: u32, a_batch: u32, b_batch: u32, out_batch: u32,
@@ -44,15 +56,21 @@ struct Params {
 }
 `;
 
-const BINDINGS_TAIL = /* wgsl */ `
+/** Bindings 2..5 of every GEMM variant: bias, residual, out (all `T`) and the uniforms. */
+export const GEMM_OUT_BINDINGS = /* wgsl */ `
 @group(0) @binding(2) var<storage, read> bias: array<T>;
 @group(0) @binding(3) var<storage, read> residual: array<T>;
 @group(0) @binding(4) var<storage, read_write> out: array<T>;
 @group(0) @binding(5) var<uniform> p: Params;
+`;
+
+const BINDINGS_TAIL = /* wgsl */ `${GEMM_OUT_BINDINGS}
 override WG: u32 = 8;
 `;
 
-const EPILOGUE = /* wgsl */ `
+/** The fused epilogue of every GEMM variant: bias, activation, alpha, residual (binding or in place). */
+export const GEMM_EPILOGUE = /* wgsl */ `
+${ERF_GELU}
 fn epilogue(v: f32, col: u32, idx: u32) -> f32 {
   var y = v;
   if (p.has_bias != 0u) { y += f32(bias[col]); }
@@ -61,6 +79,10 @@ fn epilogue(v: f32, col: u32, idx: u32) -> f32 {
   if (p.res_mode == 1u) { y += f32(residual[idx]); } else if (p.res_mode == 2u) { y += f32(out[idx]); }
   return y;
 }
+`;
+
+const EPILOGUE = /* wgsl */ `
+${GEMM_EPILOGUE}
 
 // Stores the 16×8 block held in 'tiles' (tile 2i + j covers rows row + 4i.., columns col + 4j..;
 // tile[r][c] is output (row + 4i + r, col + 4j + c)). One loop, so the epilogue is compiled once
@@ -127,13 +149,12 @@ export interface GemmBSeam {
 }
 
 /** vec4 kernel: A [batch, M, K] and B in `layout`, both read as vec4 along their contiguous axis. */
-export function gemmVec4Source(layout: BLayout, dtype: DType, seam?: GemmBSeam): string {
-  return /* wgsl */ `${header(dtype)}
-${PARAMS}
+export function gemmVec4Source(layout: BLayout, dtype: DType, weight: DType = dtype, seam?: GemmBSeam): string {
+  return /* wgsl */ `${gemmHeader(dtype, weight)}
+${GEMM_PARAMS}
 @group(0) @binding(0) var<storage, read> a: array<vec4<T>>;
-${seam?.decl ?? '@group(0) @binding(1) var<storage, read> b: array<vec4<T>>;'}
+${seam?.decl ?? '@group(0) @binding(1) var<storage, read> b: array<vec4<TB>>;'}
 ${BINDINGS_TAIL}
-${ERF_GELU}
 ${EPILOGUE}
 ${seam?.load ?? LOAD_B_TILE[layout]}
 
@@ -183,13 +204,12 @@ fn load_b_row(base: u32, col: u32, k: u32) -> vec4<f32> {
 }`;
 
 /** Scalar kernel for any K and N: A [batch, M, K] row-major, B[k, n] at b_stride_k * k + b_stride_n * n. */
-export function gemmScalarSource(dtype: DType, seam?: GemmBSeam): string {
-  return /* wgsl */ `${header(dtype)}
-${PARAMS}
+export function gemmScalarSource(dtype: DType, weight: DType = dtype, seam?: GemmBSeam): string {
+  return /* wgsl */ `${gemmHeader(dtype, weight)}
+${GEMM_PARAMS}
 @group(0) @binding(0) var<storage, read> a: array<T>;
-${seam?.decl ?? '@group(0) @binding(1) var<storage, read> b: array<T>;'}
+${seam?.decl ?? '@group(0) @binding(1) var<storage, read> b: array<TB>;'}
 ${BINDINGS_TAIL}
-${ERF_GELU}
 ${EPILOGUE}
 ${seam?.load ?? LOAD_B_ROW}
 
