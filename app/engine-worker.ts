@@ -3,6 +3,7 @@
 // thread only draws and handles input. Protocol: app/protocol.ts. GPU work is serialized (one
 // request at a time); `cancel` bypasses the queue so it can stop a running propagation.
 /// <reference lib="webworker" />
+import { precisionLabel } from '../src/model/precision.js';
 import { Sam2Model } from '../src/model/sam2-model.js';
 import { Sam2Video, type SliceResult } from '../src/model/video-predictor.js';
 import { Gpu } from '../src/runtime/gpu.js';
@@ -37,6 +38,8 @@ let gpu: Gpu | null = null;
 let model: Sam2Model | null = null;
 /** The weights file, kept to load the model again on a new device after a GPU failure. */
 let weightsBytes: Uint8Array | null = null;
+/** The precision the model was loaded with, kept for the same reason. */
+let weightsPrecision: string | undefined;
 let volume: LoadedVolume | null = null;
 let session: Session | null = null;
 let cancelRequested = false;
@@ -87,19 +90,27 @@ async function init(): Promise<ResultOf['init']> {
   return { adapterName: gpu.adapterName, isFallback: gpu.info.isFallback, features: { ...gpu.features } };
 }
 
-async function loadWeights(name: string, bytes: Uint8Array): Promise<ResultOf['loadWeights']> {
+async function loadWeights(name: string, bytes: Uint8Array, precision?: string): Promise<ResultOf['loadWeights']> {
   const g = requireGpu();
   disposeSession();
   model?.release();
   model = null;
   try {
-    model = await Sam2Model.load(g, bytes);
+    // f16 activations fall back to f32 (with a console warning) where the adapter lacks shader-f16.
+    model = await Sam2Model.load(g, bytes, { precision: precision || undefined, fallback: true });
     weightsBytes = bytes;
+    weightsPrecision = precision || undefined;
   } catch (e) {
     if (e instanceof GpuError || e instanceof GpuDeviceLostError) throw e;
     throw new Error(`${name}: ${describe(e)}`);
   }
-  return { arch: model.config.arch, version: model.config.version, imageSize: model.config.imageSize };
+  return {
+    arch: model.config.arch,
+    version: model.config.version,
+    imageSize: model.config.imageSize,
+    precision: precisionLabel(model.precision),
+    weightsBytes: model.weights.uploadedBytes,
+  };
 }
 
 function stripVolumeExtension(name: string): string {
@@ -271,7 +282,7 @@ async function resumePropagation(requestId: number): Promise<PropagationSummary>
 async function recoverGpu(): Promise<ResultOf['recoverGpu']> {
   const old = gpu;
   const next = await Gpu.create();
-  const nextModel = weightsBytes ? await Sam2Model.load(next, weightsBytes) : null;
+  const nextModel = weightsBytes ? await Sam2Model.load(next, weightsBytes, { precision: weightsPrecision, fallback: true }) : null;
   if (session && nextModel) {
     // The session's loadSlice (host volume, frozen window) serves the new model unchanged.
     const video = await session.video.resumeOn(nextModel);
@@ -317,7 +328,7 @@ async function handle(id: number, req: Request): Promise<{ result: unknown; tran
     case 'init':
       return { result: await serial(init) };
     case 'loadWeights':
-      return { result: await serial(() => loadWeights(req.name, req.bytes)) };
+      return { result: await serial(() => loadWeights(req.name, req.bytes, req.precision)) };
     case 'openVolume': {
       const info = await serial(() => openVolume(req.files, req.name));
       // The page gets its own copy of the voxels; the worker keeps the original for the model.

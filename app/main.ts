@@ -27,6 +27,7 @@ const ui = {
   status: el('status'),
   adapter: el('adapter'),
   weightsStatus: el('weights-status'),
+  precision: el('precision') as HTMLInputElement,
   forgetWeights: el<HTMLButtonElement>('forget-weights'),
   volumeInput: el<HTMLInputElement>('volume-input'),
   dicomInput: el<HTMLInputElement>('dicom-input'),
@@ -487,7 +488,7 @@ async function loadWeightsBytes(name: string, bytes: Uint8Array, source: 'file' 
     const storing = source === 'file' ? saveWeights(name, bytes) : Promise.resolve(cache);
     let info: ModelInfo;
     try {
-      info = await engine.request({ type: 'loadWeights', name, bytes });
+      info = await engine.request({ type: 'loadWeights', name, bytes, precision: ui.precision.value.trim() || undefined });
     } catch (e) {
       state.model = null;
       ui.weightsStatus.textContent = 'no weights';
@@ -498,7 +499,7 @@ async function loadWeightsBytes(name: string, bytes: Uint8Array, source: 'file' 
     state.model = { ...info, name, source, cache: null };
     state.seg?.resetSession(null);
     state.sessionMapping = null;
-    ui.weightsStatus.textContent = `${name}: ${info.arch} (SAM ${info.version}, ${info.imageSize} px)`;
+    ui.weightsStatus.textContent = `${name}: ${info.arch} (SAM ${info.version}, ${info.imageSize} px, ${info.precision}, ${(info.weightsBytes / 1e6).toFixed(1)} MB on the GPU)`;
     updateControls();
     const where = await storing;
     state.model.cache = where;
@@ -895,6 +896,18 @@ ui.forgetWeights.addEventListener('click', async () => {
   await forgetWeights();
   if (state.model) state.model.cache = null;
   ui.weightsStatus.textContent = ui.weightsStatus.textContent?.replace(/ · (cached in browser|from browser cache)$/, ' · not cached') ?? '';
+  updateControls();
+});
+
+// A new precision reloads the weights from the browser cache (else it applies at the next load).
+ui.precision.addEventListener('change', async () => {
+  if (!state.model) return;
+  const cached = state.model.cache ? await loadCachedWeights() : null;
+  if (!cached) {
+    setStatus('The precision applies when weights are loaded next');
+    return;
+  }
+  await loadWeightsBytes(cached.name, cached.bytes, 'cache', cached.backend).catch((e) => reportError(`Reloading ${cached.name}`, e));
   updateControls();
 });
 

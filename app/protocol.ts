@@ -35,6 +35,10 @@ export interface ModelInfo {
   arch: string;
   version: string;
   imageSize: number;
+  /** The precision the model runs at (src/model/precision.ts label, e.g. `encoder=int4-g64,act=f16`). */
+  precision: string;
+  /** GPU bytes of the weights. */
+  weightsBytes: number;
 }
 
 /** A volume as the page shows it: reoriented to LPS so the three views are true orientations. */
@@ -60,7 +64,8 @@ export interface VolumeInfo {
 
 export type Request =
   | { type: 'init' }
-  | { type: 'loadWeights'; name: string; bytes: Uint8Array }
+  /** `precision`: the text form of src/model/precision.ts (empty: as stored). */
+  | { type: 'loadWeights'; name: string; bytes: Uint8Array; precision?: string }
   | { type: 'openVolume'; files: File[]; name: string }
   | { type: 'startSession'; axis: Axis; mapping: IntensityMapping }
   | { type: 'resetSession' }

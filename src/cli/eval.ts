@@ -2,6 +2,8 @@
 // segmentation against ground-truth labels (MedSAM2 protocol: prompt on each structure's key
 // slice, propagate both ways), writes report.json, report.md and overlay PNGs, prints the table.
 
+import { PRECISION_HELP, PRECISION_OPTIONS, precisionOption } from './precision-option.js';
+import { precisionLabel } from '../model/precision.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseLabelNames, reportToMarkdown } from '../eval/report.js';
@@ -57,6 +59,7 @@ PNGs into --report-dir and prints the Markdown table.
   --out FILE             also write the predicted labels (.nii.gz) on the volume's grid
   --force                replace --out if it already exists
   --quiet                no progress display
+${PRECISION_HELP}
 
 ${WINDOW_HELP}`;
 
@@ -105,6 +108,7 @@ export async function run(argv: string[]): Promise<number> {
       out: { type: 'string' },
       force: { type: 'boolean' },
       quiet: { type: 'boolean' },
+      ...PRECISION_OPTIONS,
     },
     USAGE,
     { min: 1, max: 1 },
@@ -118,6 +122,7 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof values.weights !== 'string') throw new UsageError('--weights is required', USAGE);
   const labelsPath = values.labels;
   const weightsPath = values.weights;
+  const precision = precisionOption(values, USAGE);
   const axis = parseAxisOption(values, USAGE);
   const direction = parseDirection(values, USAGE);
   const maxSlices = maxSlicesOption(values, USAGE);
@@ -172,10 +177,10 @@ export async function run(argv: string[]): Promise<number> {
   log(`slices: ${prepared.count} ${axis} of ${prepared.width}×${prepared.height} (LPS); window ${prepared.window.name}${prepared.window.reason ? ` (${prepared.window.reason})` : ''}`);
   log(`weights ${weightsPath}: ${weights.config.arch} at ${weights.config.imageSize} px; prompt ${promptModeName(prompt)}, direction ${direction}`);
 
-  const engine = await loadEngine(weightsPath);
+  const engine = await loadEngine(weightsPath, precision);
   let result;
   try {
-    log(`device: ${engine.gpu.adapterName}`);
+    log(`device: ${engine.gpu.adapterName}${precision.precision ? `; precision ${precisionLabel(engine.model.precision)}` : ''}`);
     let bar: ProgressBar | null = null;
     result = await withInterrupt((signal) =>
       evaluateVolume(engine.gpu, engine.model, prepared, gt, {
@@ -196,6 +201,7 @@ export async function run(argv: string[]): Promise<number> {
           weights: basename(weightsPath),
           model: `${weights.config.arch} @ ${weights.config.imageSize} px`,
           device: engine.gpu.adapterName,
+          precision: precisionLabel(engine.model.precision),
         },
         onStructure: (s) => {
           bar?.finish();

@@ -18,6 +18,7 @@ export const VERBS: Record<string, Verb> = {
   inspect: { summary: 'list tensors, config and integrity of a weights file', load: () => import('../../weights-tools/inspect.js') },
   segment: { summary: 'segment a volume from a box or clicks on one slice, propagated through the volume', load: () => import('./segment.js') },
   eval: { summary: 'evaluate against ground-truth labels (key-slice prompts, both-way propagation) and write a report', load: () => import('./eval.js') },
+  'quant-eval': { summary: 'compare f32 with reduced precisions (size, speed, agreement, accuracy) on one volume', load: () => import('./quant-eval.js') },
 };
 
 export function usage(): string {

@@ -3,6 +3,8 @@
 // Every input is checked before the GPU or the model is touched; the output is written through a
 // temporary file and never replaces an input.
 
+import { PRECISION_HELP, PRECISION_OPTIONS, precisionOption } from './precision-option.js';
+import { precisionLabel } from '../model/precision.js';
 import { choiceOption, intOption, parseCli, UsageError } from '../../weights-tools/cli-args.js';
 import { checkOutputFile, loadEngine, openVolumeInput, readWeightsInfo, writeLabelsFile } from '../pipeline/node-io.js';
 import { prepareVolume, toSourceLabels, windowChoice, type WindowChoice } from '../pipeline/prepare-volume.js';
@@ -44,6 +46,7 @@ object in the order given).
   --max-volume-mb N      largest uncompressed volume accepted (default 2048)
   --force                replace --out if it already exists
   --quiet                no progress display
+${PRECISION_HELP}
 
 Coordinates are pixel indices (x = column, y = row) of the slice as shown radiologically: the
 volume is first reoriented to LPS, so axial slices have the patient's right on the left and
@@ -224,6 +227,7 @@ export async function run(argv: string[]): Promise<number> {
       ...VOLUME_FILE_OPTIONS,
       force: { type: 'boolean' },
       quiet: { type: 'boolean' },
+      ...PRECISION_OPTIONS,
     },
     USAGE,
     { min: 1, max: 1 },
@@ -235,6 +239,7 @@ export async function run(argv: string[]): Promise<number> {
   const [volumePath] = positionals;
   if (typeof values.weights !== 'string') throw new UsageError('--weights is required', USAGE);
   if (typeof values.out !== 'string') throw new UsageError('--out is required', USAGE);
+  const precision = precisionOption(values, USAGE);
   if (objects.length === 0) throw new UsageError('give at least one object: --box x0,y0,x1,y1 or --points x,y,+', USAGE);
   const axis = parseAxisOption(values, USAGE);
   const direction = parseDirection(values, USAGE);
@@ -281,9 +286,9 @@ export async function run(argv: string[]): Promise<number> {
   log(`weights ${weightsPath}: ${weights.config.arch} at ${weights.config.imageSize} px`);
   for (const w of volume.warnings ?? []) log(`warning: ${w}`);
 
-  let engine = await loadEngine(weightsPath);
+  let engine = await loadEngine(weightsPath, precision);
   try {
-    log(`device: ${engine.gpu.adapterName}`);
+    log(`device: ${engine.gpu.adapterName}${precision.precision ? `; precision ${precisionLabel(engine.model.precision)}` : ''}`);
     const total = propagationLength(count, slice, direction, maxSlices);
     const bar = quiet ? null : new ProgressBar({ total, label: 'segmenting' });
     const t0 = performance.now();
@@ -302,7 +307,7 @@ export async function run(argv: string[]): Promise<number> {
             bar?.finish();
             process.stderr.write(`${error.message}\nresuming on a new GPU device from slice ${done + 1} of ${total} (${done} finished slices kept)\n`);
             engine.release();
-            engine = await loadEngine(weightsPath);
+            engine = await loadEngine(weightsPath, precision);
             return engine;
           },
         }),

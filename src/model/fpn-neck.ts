@@ -14,6 +14,7 @@ import { Linear } from './layers/linear.js';
 import { noProbe, type Probe } from './probe.js';
 import { sinePositionEncodingF32 } from '../kernels/position/position-f32.js';
 import type { WeightScope } from './weights.js';
+import { uploadFloat } from './layers/upload-float.js';
 
 export class FpnNeck {
   /** convs[k] maps backbone level n−k (coarsest first) to d_model. */
@@ -35,7 +36,11 @@ export class FpnNeck {
       throw new Error(`FpnNeck: fpn_interp_model "${spec.fpnInterpModel}" is not supported (only "nearest", as in every SAM 2 config)`);
     }
     this.convs = spec.backboneChannelList.map((c, k) => new Linear(gpu, scope.scope(`convs.${k}.conv`), { inDim: c, outDim: spec.dModel }));
+    this.act = scope.activations;
   }
+
+  /** Activation storage of the levels and position encodings. */
+  private readonly act: 'f32' | 'f16';
 
   /** PositionEmbeddingSine of an h×w grid on the host, [h, w, num_pos_feats]. */
   private sineTable(h: number, w: number): Float32Array {
@@ -49,7 +54,7 @@ export class FpnNeck {
     let t = this.positions.get(key);
     if (!t) {
       const data = this.sineTable(h, w);
-      t = this.gpu.upload(data, [h, w, this.spec.positionEncoding.numPosFeats], 'f32', `neck sine pe ${key}`);
+      t = uploadFloat(this.gpu, data, [h, w, this.spec.positionEncoding.numPosFeats], this.act, `neck sine pe ${key}`);
       this.positions.set(key, t);
     }
     return t;
@@ -76,7 +81,7 @@ export class FpnNeck {
         }
         // Top-down: lateral + nearest 2× of the previous (coarser) level.  [h, w, d]
         const up = nearestUp2(this.gpu, prev.t.reshape([prev.h, prev.w, d]));
-        level = conv.forward(x.t, { residual: up }, this.gpu.empty([x.h, x.w, d], 'f32', `neck level ${i}`));
+        level = conv.forward(x.t, { residual: up }, this.gpu.empty([x.h, x.w, d], x.t.dtype, `neck level ${i}`));
         up.release();
         if (this.spec.fuseType === 'avg') {
           const half = unary(this.gpu, 'identity', level, undefined, 0.5);
@@ -85,7 +90,7 @@ export class FpnNeck {
         }
       } else {
         // Lateral only.  [h, w, d]
-        level = conv.forward(x.t, {}, this.gpu.empty([x.h, x.w, d], 'f32', `neck level ${i}`));
+        level = conv.forward(x.t, {}, this.gpu.empty([x.h, x.w, d], x.t.dtype, `neck level ${i}`));
       }
       prev = { t: level, h: x.h, w: x.w };
       out[i] = prev;
@@ -95,7 +100,7 @@ export class FpnNeck {
         probe(`neck.fpn.${i}`, l.t.reshape([l.h, l.w, this.spec.dModel]), 'hwc');
         // PEs of the levels nobody consumes are built for the probe only (not cached).
         const cached = this.positions.has(`${l.h}x${l.w}`);
-        const pe = cached ? this.position(l.h, l.w) : this.gpu.upload(this.sineTable(l.h, l.w), [l.h, l.w, this.spec.positionEncoding.numPosFeats], 'f32', 'neck sine pe (probe)');
+        const pe = cached ? this.position(l.h, l.w) : uploadFloat(this.gpu, this.sineTable(l.h, l.w), [l.h, l.w, this.spec.positionEncoding.numPosFeats], this.act, 'neck sine pe (probe)');
         probe(`neck.pos.${i}`, pe, 'hwc');
         if (!cached) pe.release();
       }

@@ -102,7 +102,7 @@ export class MultiScaleBlock {
     //    blocks and writes the (pooled) map, skipping the padding: window_partition, do_pool and
     //    window_unpartition are folded into its addressing. Global attention is one window over
     //    the map. Runs over ranges of window rows so the qkv intermediate stays within one binding.
-    const attn = this.gpu.empty([ho * wo, dimOut], 'f32', 'hiera attn'); // [ho·wo, d']
+    const attn = this.gpu.empty([ho * wo, dimOut], x.t.dtype, 'hiera attn'); // [ho·wo, d']
     const winH = windowSize > 0 ? windowSize : h;
     const c3 = 3 * dimOut;
     const nwy = Math.ceil(h / winH);

@@ -4,10 +4,12 @@
 import { conv2d } from '../kernels/conv/conv.js';
 import { binary } from '../kernels/elementwise/elementwise.js';
 import type { Gpu } from '../runtime/gpu.js';
+import type { WeightOperand } from '../kernels/packed-weight/packed-weight.js';
 import type { GpuTensor } from '../runtime/tensor.js';
 import type { Sam2Config } from './config.js';
 import { MultiScaleBlock, type FeatureMap, type HieraRunOptions } from './hiera-block.js';
 import { hieraPosEmbed } from './hiera-pos-embed.js';
+import { uploadFloat } from './layers/upload-float.js';
 import { noProbe, type Probe } from './probe.js';
 import type { WeightScope } from './weights.js';
 
@@ -16,7 +18,7 @@ const PATCH = { kernel: 7, stride: 4, padding: 3 } as const;
 
 export class Hiera {
   readonly blocks: MultiScaleBlock[];
-  private readonly patchWeight: GpuTensor; // [E, 3, 7, 7]
+  private readonly patchWeight: WeightOperand; // [E, 3, 7, 7]
   private readonly patchBias: GpuTensor; // [E]
   private readonly posEmbeds = new Map<string, GpuTensor>();
   private readonly embedDim: number;
@@ -29,7 +31,9 @@ export class Hiera {
   ) {
     const e = config.trunk.embedDim;
     this.embedDim = e;
-    this.patchWeight = scope.tensor('patch_embed.proj.weight', [e, 3, PATCH.kernel, PATCH.kernel]);
+    const pw = scope.shape('patch_embed.proj.weight');
+    if (pw.join() !== [e, 3, PATCH.kernel, PATCH.kernel].join()) throw new Error(`weights: ${scope.key('patch_embed.proj.weight')} has shape [${pw}], expected [${e}, 3, 7, 7]`);
+    this.patchWeight = scope.matrix('patch_embed.proj.weight');
     this.patchBias = scope.tensor('patch_embed.proj.bias', [e]);
     this.blocks = config.hiera.blocks.map((b) => new MultiScaleBlock(gpu, scope.scope(`blocks.${b.index}`), b, opts));
   }
@@ -55,7 +59,7 @@ export class Hiera {
         h,
         w,
       );
-      t = this.gpu.upload(data, [h, w, e], 'f32', `hiera pos embed ${key}`);
+      t = uploadFloat(this.gpu, data, [h, w, e], this.scope.activations, `hiera pos embed ${key}`);
       this.posEmbeds.set(key, t);
     }
     return t;

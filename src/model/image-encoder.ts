@@ -12,6 +12,7 @@ import { Linear } from './layers/linear.js';
 import { noProbe, type Probe } from './probe.js';
 import type { ImageFeatures } from './sam2-parts.js';
 import type { WeightScope } from './weights.js';
+import { Boundary, outF32 } from './layers/dtype-boundary.js';
 
 export type { ImageFeatures };
 
@@ -39,7 +40,11 @@ export class ImageEncoder {
     this.neck = new FpnNeck(gpu, root.scope('image_encoder.neck'), neck);
     this.convS0 = new Linear(gpu, root.scope('sam_mask_decoder.conv_s0'), { inDim: hiddenDim, outDim: hiddenDim / 8 });
     this.convS1 = new Linear(gpu, root.scope('sam_mask_decoder.conv_s1'), { inDim: hiddenDim, outDim: hiddenDim / 4 });
+    this.act = root.activations;
   }
+
+  /** Activation storage inside the encoder (its outputs are always f32). */
+  readonly act: 'f32' | 'f16';
 
   /** Side of the feature grid of level `level` (stride 4·2^level) for this config's image size. */
   private levelSize(level: number): number {
@@ -48,15 +53,22 @@ export class ImageEncoder {
     return s;
   }
 
-  /** Sine PE of the stride-16 feature grid ([F, F, C], `vision_pos_enc[-1]`); a cached constant. */
+  /** Sine PE of the stride-16 feature grid ([F, F, C], `vision_pos_enc[-1]`); a cached constant of the encoder's activation type. */
   get posL2(): GpuTensor {
     const lastKept = this.config.neck.backboneChannelList.length - this.config.neck.scalp - 1;
     const s = this.levelSize(lastKept);
     return this.neck.position(s, s);
   }
 
-  /** image [S, S, 3] → features (the caller releases s0, s1 and l2). */
+  /** image [S, S, 3] → features, f32 whatever the encoder runs in (the caller releases s0, s1 and l2). */
   encode(image: GpuTensor, probe: Probe = noProbe): ImageFeatures {
+    const boundary = new Boundary(this.gpu, this.act);
+    const f = this.encodeIn(boundary.in(image), probe);
+    boundary.release();
+    return { s0: outF32(this.gpu, f.s0), s1: outF32(this.gpu, f.s1), l2: outF32(this.gpu, f.l2) };
+  }
+
+  private encodeIn(image: GpuTensor, probe: Probe): ImageFeatures {
     const s = this.config.imageSize;
     if (image.shape.length !== 3 || image.shape[0] !== s || image.shape[1] !== s || image.shape[2] !== 3) {
       throw new Error(`ImageEncoder: image must be [${s}, ${s}, 3], got [${image.shape.join(', ')}]`);
@@ -75,8 +87,8 @@ export class ImageEncoder {
     // 3. High-res projections of levels 0 and 1 (mask decoder conv_s0 / conv_s1).
     const [l0, l1] = levels;
     const c = this.config.hiddenDim;
-    const s0 = this.convS0.forward(l0.t, {}, this.gpu.empty([l0.h, l0.w, c / 8], 'f32', 'feat s0')); // [S/4, S/4, C/8]
-    const s1 = this.convS1.forward(l1.t, {}, this.gpu.empty([l1.h, l1.w, c / 4], 'f32', 'feat s1')); // [S/8, S/8, C/4]
+    const s0 = this.convS0.forward(l0.t, {}, this.gpu.empty([l0.h, l0.w, c / 8], this.act, 'feat s0')); // [S/4, S/4, C/8]
+    const s1 = this.convS1.forward(l1.t, {}, this.gpu.empty([l1.h, l1.w, c / 4], this.act, 'feat s1')); // [S/8, S/8, C/4]
     probe('hires.s0', s0, 'hwc');
     probe('hires.s1', s1, 'hwc');
     l0.t.release();

@@ -17,6 +17,8 @@ import { noProbe, type Probe } from './probe.js';
 import type { PromptEmbeddings } from './prompt-encoder.js';
 import { TwoWayTransformer } from './two-way-transformer.js';
 import type { WeightScope } from './weights.js';
+import { Boundary, outF32 } from './layers/dtype-boundary.js';
+import { uploadFloat } from './layers/upload-float.js';
 
 /** A head on token rows, an MLP or (config-dependent) a single Linear: x [M, C] → `out`. */
 export type TokenHead = (x: GpuTensor, out: GpuTensor) => GpuTensor;
@@ -119,10 +121,22 @@ export class MaskDecoder {
 
   /**
    * image: [F, F, C] (conditioned features), imagePe: [F·F, C], prompt embeddings, high-res skips.
+   * Inputs of another dtype than the decoder's activations are converted; outputs are f32.
    * Nothing is read back.
    */
   forward(image: GpuTensor, imagePe: GpuTensor, prompt: PromptEmbeddings, highRes: HighResFeatures | null, probe: Probe = noProbe): MaskDecoderOutput {
+    const b = new Boundary(this.gpu, this.w.activations);
+    const o = this.forwardIn(
+      b.in(image), b.in(imagePe), { ...prompt, dense: b.in(prompt.dense) }, highRes && { s0: b.in(highRes.s0), s1: b.in(highRes.s1) }, probe,
+    );
+    b.release();
     const g = this.gpu;
+    return { masks: outF32(g, o.masks), iou: outF32(g, o.iou), maskTokens: outF32(g, o.maskTokens), objectScore: outF32(g, o.objectScore) };
+  }
+
+  private forwardIn(image: GpuTensor, imagePe: GpuTensor, prompt: PromptEmbeddings, highRes: HighResFeatures | null, probe: Probe): MaskDecoderOutput {
+    const g = this.gpu;
+    const act = this.w.activations;
     const w = this.w;
     const c = this.dim;
     const [fh, fw] = [image.shape[0], image.shape[1]];
@@ -137,7 +151,7 @@ export class MaskDecoder {
     const host = new Float32Array(t * c);
     host.set(this.outputTokens, 0);
     host.set(prompt.sparse, numOut * c);
-    const tokens = g.upload(host, [t, c], 'f32', 'decoder-tokens');
+    const tokens = uploadFloat(g, host, [t, c], act, 'decoder-tokens');
 
     // src = image embedding + dense prompt (a [C] no-mask vector broadcasts over the grid): [Nq, C]
     const src = binary(g, 'add', image.reshape([nq, c]), prompt.dense);
@@ -169,7 +183,7 @@ export class MaskDecoder {
 
     // Hypernetworks: h_i = MLP_i(mask token i) → hyper_in [numMaskTokens, C/8]
     const maskTokens = sliceCopy(g, hs, [this.numMaskTokens, c], (this.iouTokenIndex + 1) * c);
-    const hyperIn = g.empty([this.numMaskTokens, c8], 'f32', 'hyper-in');
+    const hyperIn = g.empty([this.numMaskTokens, c8], act, 'hyper-in');
     for (const [i, mlp] of this.hypernetworks.entries()) {
       const token = sliceCopy(g, maskTokens, [1, c], i * c);
       const h = mlp.forward(token);
@@ -180,24 +194,24 @@ export class MaskDecoder {
     }
 
     // Masks m_i[p] = Σ_c h_i[c]·U0[p, c]: [numMaskTokens, 4F, 4F], channel-first
-    const masks = g.empty([this.numMaskTokens, mh, mw], 'f32', 'masks');
+    const masks = g.empty([this.numMaskTokens, mh, mw], act, 'masks');
     linear(g, hyperIn, u0.reshape([mh * mw, c8]), undefined, {}, masks.reshape([this.numMaskTokens, mh * mw]));
     hyperIn.release();
     u0.release();
 
     // IoU head on the IoU token: [numMaskTokens]
     const iouToken = sliceCopy(g, hs, [1, c], this.iouTokenIndex * c);
-    const iou = this.iouHead(iouToken, g.empty([this.numMaskTokens], 'f32', 'iou'));
+    const iou = this.iouHead(iouToken, g.empty([this.numMaskTokens], act, 'iou'));
     iouToken.release();
 
     // Object-score head on token 0 (raw logit): [1]
     let objectScore: GpuTensor;
     if (this.objScoreHead) {
       const objToken = sliceCopy(g, hs, [1, c], 0);
-      objectScore = this.objScoreHead(objToken, g.empty([1], 'f32', 'object-score'));
+      objectScore = this.objScoreHead(objToken, g.empty([1], act, 'object-score'));
       objToken.release();
     } else {
-      objectScore = g.upload(Float32Array.of(DEFAULT_OBJECT_SCORE), [1], 'f32', 'object-score');
+      objectScore = uploadFloat(g, Float32Array.of(DEFAULT_OBJECT_SCORE), [1], act, 'object-score');
     }
     hs.release();
 

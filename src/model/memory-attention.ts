@@ -21,6 +21,7 @@ import { LayerNorm } from './layers/layer-norm.js';
 import { Linear } from './layers/linear.js';
 import { noProbe, type Probe } from './probe.js';
 import type { WeightScope } from './weights.js';
+import { Boundary, outF32 } from './layers/dtype-boundary.js';
 
 const LN_EPS = 1e-5; // nn.LayerNorm default
 
@@ -217,7 +218,11 @@ export class MemoryAttention {
     const ma = cfg.memoryAttention;
     this.layers = Array.from({ length: ma.numLayers }, (_, i) => new MemoryAttentionLayer(gpu, w.scope(`layers.${i}`), ma));
     this.norm = new LayerNorm(gpu, w.scope('norm'), LN_EPS);
+    this.act = root.activations;
   }
+
+  /** Activation storage inside memory attention (inputs are converted to it; the output is f32). */
+  readonly act: 'f32' | 'f16';
 
   /** The RoPE grid of `tokens` queries: upstream assumes a square map (w = h = sqrt(tokens)). */
   private grid(tokens: number): Omit<RopeGrid, 'headDim'> {
@@ -228,9 +233,16 @@ export class MemoryAttention {
 
   /**
    * curr [Nq, C] (the slice's neck feature), currPos [Nq, C] (its sine PE), memory / memoryPos
-   * [M, memDim] with `numObjPtrTokens` pointer tokens at the end → pix_feat_with_mem [Nq, C].
+   * [M, memDim] with `numObjPtrTokens` pointer tokens at the end → pix_feat_with_mem [Nq, C] (f32).
    */
   forward(curr: GpuTensor, currPos: GpuTensor, memory: GpuTensor, memoryPos: GpuTensor, numObjPtrTokens: number, probe: Probe = noProbe): GpuTensor {
+    const b = new Boundary(this.gpu, this.act);
+    const out = this.forwardIn(b.in(curr), b.in(currPos), b.in(memory), b.in(memoryPos), numObjPtrTokens, probe);
+    b.release();
+    return outF32(this.gpu, out);
+  }
+
+  private forwardIn(curr: GpuTensor, currPos: GpuTensor, memory: GpuTensor, memoryPos: GpuTensor, numObjPtrTokens: number, probe: Probe): GpuTensor {
     const gpu = this.gpu;
     const nq = curr.size / curr.shape[curr.shape.length - 1];
     const C = this.cfg.memoryAttention.dModel;

@@ -5,17 +5,19 @@ import { binary, unary } from '../kernels/elementwise/elementwise.js';
 import { conv2d } from '../kernels/conv/conv.js';
 import { linear } from '../kernels/matmul/matmul.js';
 import type { Gpu } from '../runtime/gpu.js';
+import type { WeightOperand } from '../kernels/packed-weight/packed-weight.js';
 import type { GpuTensor } from '../runtime/tensor.js';
 import type { Sam2Config } from './config.js';
 import { LayerNorm } from './layers/layer-norm.js';
 import { Linear } from './layers/linear.js';
 import { noProbe, type Probe } from './probe.js';
 import type { WeightScope } from './weights.js';
+import { Boundary, convertOwned, outF32 } from './layers/dtype-boundary.js';
 
 const LN2D_EPS = 1e-6;
 
 interface DownsampleStage {
-  weight: GpuTensor;
+  weight: WeightOperand;
   bias: GpuTensor;
   norm: LayerNorm;
 }
@@ -26,7 +28,7 @@ class CXBlock {
   private readonly dwBias: GpuTensor;
   private readonly norm: LayerNorm;
   private readonly pw1: Linear;
-  private readonly pw2Scaled: { weight: GpuTensor; bias: GpuTensor };
+  private readonly pw2Scaled: { weight: WeightOperand; bias: GpuTensor };
   private readonly kernel: number;
   private readonly padding: number;
 
@@ -41,7 +43,7 @@ class CXBlock {
     const [out, inn] = w.shape('pwconv2.weight');
     const gamma = w.has('gamma') ? w.host('gamma') : new Float32Array(out).fill(1);
     this.pw2Scaled = {
-      weight: w.derived('pwconv2.weight*gamma', () => {
+      weight: w.derivedMatrix('pwconv2.weight*gamma', 'pwconv2.weight', () => {
         const W = w.host('pwconv2.weight');
         const data = new Float32Array(W.length);
         for (let o = 0; o < out; o++) for (let i = 0; i < inn; i++) data[o * inn + i] = Math.fround(gamma[o] * W[o * inn + i]);
@@ -103,7 +105,7 @@ export class MemoryEncoder {
     // nn.Sequential indices: conv 3i, LayerNorm2d 3i+1, GELU 3i+2; the final 1×1 conv is 3·layers.
     for (let i = 0; i < layers; i++) {
       this.downsample.push({
-        weight: w.tensor(`mask_downsampler.encoder.${3 * i}.weight`),
+        weight: w.matrix(`mask_downsampler.encoder.${3 * i}.weight`),
         bias: w.tensor(`mask_downsampler.encoder.${3 * i}.bias`),
         norm: new LayerNorm(gpu, w.scope(`mask_downsampler.encoder.${3 * i + 1}`), LN2D_EPS),
       });
@@ -114,18 +116,30 @@ export class MemoryEncoder {
     this.fuser = Array.from({ length: fz.numLayers }, (_, i) => new CXBlock(gpu, w.scope(`fuser.layers.${i}`), fz.kernelSize, fz.padding));
     this.outProj = cfg.memoryEncoderHasOutProj ? new Linear(gpu, w.scope('out_proj')) : null;
     this.noObjEmbedSpatial = cfg.flags.noObjEmbedSpatial ? root.tensor('no_obj_embed_spatial').reshape([cfg.memDim]) : null;
+    this.act = root.activations;
   }
+
+  /** Activation storage inside the memory encoder (inputs are converted to it; the output is f32). */
+  readonly act: 'f32' | 'f16';
 
   /** → maskmem_features [F*F, memDim] in f32 (the bank rounds it to bf16 when storing). */
   forward(inp: MemoryEncoderInputs, probe: Probe = noProbe): GpuTensor {
+    const b = new Boundary(this.gpu, this.act);
+    const out = this.forwardIn({ ...inp, pixFeat: b.in(inp.pixFeat) }, probe);
+    b.release();
+    return outF32(this.gpu, out);
+  }
+
+  private forwardIn(inp: MemoryEncoderInputs, probe: Probe): GpuTensor {
     const { gpu, cfg } = this;
     const S = cfg.imageSize;
     const F = cfg.imageEmbeddingSize;
     // Mask for memory: (logit > 0) or sigmoid(logit), then ·20 − 10 (sigmoid scale / bias for mem enc).
-    const mask = unary(gpu, inp.binarize ? 'step' : 'sigmoid', inp.highResMasks.reshape([S, S, 1]), undefined, 1, 0, {
+    // (Computed from the logits as given, f32, before any conversion: a tiny positive logit must stay > 0.)
+    const mask = convertOwned(gpu, unary(gpu, inp.binarize ? 'step' : 'sigmoid', inp.highResMasks.reshape([S, S, 1]), undefined, 1, 0, {
       postScale: cfg.flags.sigmoidScaleForMemEnc,
       postBias: cfg.flags.sigmoidBiasForMemEnc,
-    });
+    }), this.act);
     probe('mask_for_mem', mask, 'hwc');
     // MaskDownSampler: [conv k3 s2 → LN2d → GELU] × L, then a 1×1 conv.  [S,S,1] → [F,F,C]
     let x = mask;

@@ -130,7 +130,7 @@ export class PromptEncoder {
     // Two stages conv2×2/s2 → LN2d → GELU: [4F, 4F, 1] → [2F, 2F, m/4] → [F, F, m]
     let x = mask.reshape([m, m, 1]);
     for (const [i, conv] of ['mask_downscaling.0', 'mask_downscaling.3'].entries()) {
-      const y = conv2d(g, x, w.tensor(`${conv}.weight`), w.tensor(`${conv}.bias`), { stride: 2, padding: 0 });
+      const y = conv2d(g, x, w.matrix(`${conv}.weight`), w.tensor(`${conv}.bias`), { stride: 2, padding: 0 });
       if (i > 0) x.release();
       const n = this.maskNorms[i].forward(y); // [pixels, channels]
       x = unary(g, 'gelu', n.reshape(y.shape));

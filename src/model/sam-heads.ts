@@ -87,22 +87,30 @@ export class SamHeads {
   private readonly dim: number;
   private readonly grid: number;
   private readonly lowRes: number;
+  /** The decoder's weights with f32 activations (prompt encoder, object pointer, no_obj_ptr). */
+  private readonly root: WeightScope;
 
-  /** `root` is the model's root scope (sam_prompt_encoder.*, sam_mask_decoder.*, obj_ptr_proj.*, no_obj_ptr). */
+  /**
+   * `root` is the model's root scope (sam_prompt_encoder.*, sam_mask_decoder.*, obj_ptr_proj.*,
+   * no_obj_ptr) with the decoder's precision. With f16 activations only the mask decoder runs in
+   * f16 (the prompt encoder and the object-pointer head are tiny and stay f32; the weight formats
+   * apply to all of them), and every output is f32.
+   */
   constructor(
     private readonly gpu: Gpu,
-    private readonly root: WeightScope,
+    root: WeightScope,
     private readonly cfg: Sam2Config,
   ) {
     this.dim = cfg.hiddenDim;
     this.grid = cfg.imageEmbeddingSize;
     this.lowRes = 4 * cfg.imageEmbeddingSize;
-    this.promptEncoder = new PromptEncoder(gpu, root.scope('sam_prompt_encoder'), cfg);
+    this.root = root.withActivations('f32');
+    this.promptEncoder = new PromptEncoder(gpu, this.root.scope('sam_prompt_encoder'), cfg);
     this.maskDecoder = new MaskDecoder(gpu, root.scope('sam_mask_decoder'), cfg);
     const f = cfg.flags;
     // `obj_ptr_proj`: MLP(C, C, C, 3) (use_mlp_for_obj_ptr_proj) or a single Linear; nn.Identity
     // without object pointers.
-    const projScope = root.scope('obj_ptr_proj');
+    const projScope = this.root.scope('obj_ptr_proj');
     this.objPtrProj = !f.useObjPtrsInEncoder
       ? null
       : f.useMlpForObjPtrProj

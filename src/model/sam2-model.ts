@@ -3,6 +3,7 @@
 // encoder — into the per-slice steps the video predictor drives (Sam2Parts).
 //
 //   const model = await Sam2Model.load(gpu, bytes);          // config from the file's metadata
+//   const q = await Sam2Model.load(gpu, bytes, { precision: 'encoder=int4-g64,act=f16' }); // see precision.ts
 //   const feats = model.encodeImage(model.preprocess(slice)); // stays on the GPU
 //   const out = await model.decode(model.addNoMemEmbed(feats.l2), feats, { points, labels }, true);
 import { binary, unary } from '../kernels/elementwise/elementwise.js';
@@ -22,6 +23,29 @@ import type { HeadsOutput, ImageFeatures, PromptInput, Sam2Parts } from './sam2-
 import { sinePositionEncodingF32 } from '../kernels/position/position-f32.js';
 import { stateDictSpec } from './state-dict-spec.js';
 import { validateCheckpoint, WeightStore, type WeightScope } from './weights.js';
+import { precisionLabel, resolvePrecision, usesF16Activations, withF32Activations, type ModelPrecision, type PrecisionOptions } from './precision.js';
+
+export interface Sam2LoadOptions {
+  /** The model configuration; default: the one in the file's metadata. */
+  config?: Sam2Config;
+  /** Per-component activation and weight precision (precision.ts), or its text form. Default: f32 activations, weights as stored. */
+  precision?: PrecisionOptions | string;
+  /**
+   * Without shader-f16, run f16 activations in f32 with a warning instead of failing. Weight
+   * formats (f16, bf16, int8, int4) never need the feature.
+   */
+  fallback?: boolean;
+}
+
+/** Resolves a precision for this adapter: f16 activations need shader-f16 (error, or f32 with a warning under `fallback`). */
+export function precisionForAdapter(gpu: Gpu, precision: PrecisionOptions | string | undefined, fallback = false): ModelPrecision {
+  const p = resolvePrecision(precision);
+  if (!usesF16Activations(p) || gpu.features.f16) return p;
+  const msg = `f16 activations need the WebGPU feature "shader-f16", which this adapter (${gpu.adapterName}) does not offer`;
+  if (!fallback) throw new Error(`precision ${precisionLabel(p)}: ${msg}; use f32 activations, or pass { fallback: true } (--precision-fallback) to run them in f32`);
+  console.warn(`sam2-webgpu: ${msg}; running activations in f32`);
+  return withF32Activations(p);
+}
 
 /**
  * SAM 2 / SAM 2.1 on the GPU, loaded from a safetensors checkpoint with `Sam2Model.load`. Holds the
@@ -52,15 +76,18 @@ export class Sam2Model implements Sam2Parts {
     readonly gpu: Gpu,
     file: SafetensorsFile,
     readonly config: Sam2Config,
+    /** The precision each component runs at (resolved for this adapter). */
+    readonly precision: ModelPrecision,
   ) {
     validateCheckpoint(file, stateDictSpec(config), `checkpoint (${config.arch} @ ${config.imageSize} px)`);
-    this.weights = new WeightStore(gpu, file);
+    this.weights = new WeightStore(gpu, file, { minQuantElements: precision.minQuantElements });
     this.root = this.weights.scope('');
     this.F = config.imageEmbeddingSize;
-    this.imageEncoder = new ImageEncoder(gpu, this.root, config);
-    this.heads = new SamHeads(gpu, this.root, config);
-    this.memoryAttention = new MemoryAttention(gpu, this.root, config);
-    this.memoryEncoder = new MemoryEncoder(gpu, this.root, config);
+    const p = precision.components;
+    this.imageEncoder = new ImageEncoder(gpu, this.root.withPrecision(p.encoder), config);
+    this.heads = new SamHeads(gpu, this.root.withPrecision(p.decoder), config);
+    this.memoryAttention = new MemoryAttention(gpu, this.root.withPrecision(p.memattn), config);
+    this.memoryEncoder = new MemoryEncoder(gpu, this.root.withPrecision(p.memenc), config);
     this.preprocessor = new ImagePreprocessor(gpu, config.imageSize);
     const pos = config.memoryEncoder.positionEncoding;
     const pe = sinePositionEncodingF32(this.F, this.F, pos.numPosFeats, pos.temperature, pos.scale ?? 2 * Math.PI);
@@ -70,20 +97,23 @@ export class Sam2Model implements Sam2Parts {
   }
 
   /**
-   * Loads a checkpoint. The configuration comes from `config`, else from the file's metadata
-   * (written by `sam2-webgpu convert` / `synth`); a missing, unexpected or misshapen tensor is an
-   * error naming it.
+   * Loads a checkpoint. The configuration comes from `opts.config` (or a config given directly as
+   * the third argument), else from the file's metadata (written by `sam2-webgpu convert` /
+   * `synth`); a missing, unexpected or misshapen tensor is an error naming it. `opts.precision`
+   * sets activations and weight formats per component; an f32 file is quantized at load time.
    */
-  static async load(gpu: Gpu, weights: Uint8Array | SafetensorsFile, config?: Sam2Config): Promise<Sam2Model> {
+  static async load(gpu: Gpu, weights: Uint8Array | SafetensorsFile, opts: Sam2LoadOptions | Sam2Config = {}): Promise<Sam2Model> {
+    const o: Sam2LoadOptions = 'arch' in opts && 'imageSize' in opts ? { config: opts as Sam2Config } : (opts as Sam2LoadOptions);
+    const precision = precisionForAdapter(gpu, o.precision, o.fallback);
     const file = weights instanceof SafetensorsFile ? weights : parseSafetensors(weights);
-    const cfg = config ?? configFromMetadata(file.metadata);
+    const cfg = o.config ?? configFromMetadata(file.metadata);
     if (!cfg) {
       throw new Error(
         'the checkpoint carries no SAM 2 configuration in its metadata: convert it with `sam2-webgpu convert` ' +
           'or pass a config (makeConfig("sam2.1_hiera_t", { imageSize }))',
       );
     }
-    const model = new Sam2Model(gpu, file, cfg);
+    const model = new Sam2Model(gpu, file, cfg, precision);
     await gpu.sync();
     return model;
   }

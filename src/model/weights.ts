@@ -1,11 +1,19 @@
 // Checkpoint tensors on the GPU, addressed by their official state_dict names. A `WeightScope`
 // is a prefix view (like candle's `vb.pp("...")`), so model files name weights exactly as the
-// upstream module attributes: `scope.tensor('attn.qkv.weight')`.
+// upstream module attributes: `scope.tensor('attn.qkv.bias')`, `scope.matrix('attn.qkv.weight')`.
+// Matrix weights are kept in the reading component's weight format (precision.ts) — packed
+// f16/bf16/int8/int4 stay packed on the GPU — and float tensors in its activation type.
 import type { SafetensorsFile } from '../io/safetensors.js';
 import { assertFinite } from '../io/finite.js';
-import { readQuantMetadata, readWeightFloat32 } from '../weights/quant.js';
+import type { FloatDType } from '../kernels/cast/cast.js';
+import { PackedWeight, type WeightOperand } from '../kernels/packed-weight/packed-weight.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../runtime/tensor.js';
+import { packMatrix, packQuantized, type PackedMatrix } from '../weights/packed.js';
+import { DEFAULT_MIN_QUANT_ELEMENTS, QUANT_SCALE_SUFFIX, readQuantMetadata, readWeightFloat32 } from '../weights/quant.js';
+import { uploadFloat } from './layers/upload-float.js';
+import { F32_PRECISION, type ComponentPrecision } from './precision.js';
+import { chooseMatrixFormat, storedWeight, type FormatChoice, type StoredWeight } from './weight-format.js';
 
 export interface ExpectedTensor {
   key: string;
@@ -46,15 +54,27 @@ export function validateCheckpoint(file: SafetensorsFile, expected: readonly Exp
   }
 }
 
+export interface WeightStoreOptions {
+  /** Matrices smaller than this stay float under int8/int4 precisions (ModelPrecision.minQuantElements). */
+  minQuantElements?: number;
+}
+
+/** GPU bytes of the uploaded weights, by storage format (`f32`, `f16`, `bf16`, `int8`, `int4`). */
+export type WeightBytes = Record<string, number>;
+
 export class WeightStore {
-  private readonly gpuTensors = new Map<string, GpuTensor>();
+  /** Uploaded weights: float tensors under `key@dtype`, packed matrices under `key#format`. */
+  private readonly entries = new Map<string, GpuTensor | PackedWeight>();
   private readonly quant: ReturnType<typeof readQuantMetadata>;
+  readonly minQuantElements: number;
 
   constructor(
     readonly gpu: Gpu,
     readonly file: SafetensorsFile,
+    opts: WeightStoreOptions = {},
   ) {
     this.quant = readQuantMetadata(file.metadata);
+    this.minQuantElements = opts.minQuantElements ?? DEFAULT_MIN_QUANT_ELEMENTS;
   }
 
   has(key: string): boolean {
@@ -67,10 +87,7 @@ export class WeightStore {
     return this.quant?.tensors[key]?.shape.slice() ?? this.file.info(key).shape;
   }
 
-  /**
-   * Host copy as float32: f16/bf16 are widened and int8/int4 weights dequantized here, so every
-   * stored precision runs on the f32 kernels (the kernels' own low-precision paths come later).
-   */
+  /** Host copy as float32: f16/bf16 are widened and int8/int4 weights dequantized here. */
   host(key: string): Float32Array {
     if (!this.file.has(key)) throw new WeightError(`weights: missing tensor ${key}`);
     const values = readWeightFloat32(this.file, key);
@@ -81,53 +98,131 @@ export class WeightStore {
     return values;
   }
 
-  /** The tensor on the GPU (uploaded once, as f32), optionally checked against an expected shape. */
-  tensor(key: string, expectShape?: readonly number[]): GpuTensor {
-    let t = this.gpuTensors.get(key);
-    if (!t) {
-      const shape = this.shape(key);
-      t = this.gpu.upload(this.host(key), shape, 'f32', key);
-      this.gpuTensors.set(key, t);
-    }
+  /**
+   * The tensor on the GPU as floats of `dtype` (uploaded once per dtype), optionally checked
+   * against an expected shape. Norms, biases, embeddings and tables come through here.
+   */
+  tensor(key: string, expectShape?: readonly number[], dtype: FloatDType = 'f32'): GpuTensor {
+    const t = this.floatEntry(`${key}@${dtype}`, () => ({ data: this.host(key), shape: this.shape(key) }), dtype, key);
     if (expectShape && (t.shape.length !== expectShape.length || t.shape.some((d, i) => d !== expectShape[i]))) {
       throw new WeightError(`weights: ${key} has shape ${shapeStr(t.shape)}, expected ${shapeStr(expectShape)}`);
     }
     return t;
   }
 
+  /**
+   * A matrix weight (Linear / 1×1 conv [out, in(, 1, 1)], or a dense conv filter [out, in, kh, kw])
+   * in the format `precision` gives it (weight-format.ts): a float tensor of the activation type,
+   * or a PackedWeight that the GEMM / conv seam dequantizes in registers.
+   */
+  matrix(key: string, precision: ComponentPrecision = F32_PRECISION): WeightOperand {
+    const shape = this.shape(key);
+    const stored = storedWeight(this.file.info(key).dtype, key, this.quant);
+    return this.matrixEntry(key, shape, stored, precision, () => this.host(key), (choice) =>
+      choice.reuseStored ? this.storedPacked(key, shape, choice.format as 'int8' | 'int4') : null,
+    );
+  }
+
   /** Uploads a derived tensor once under a private name (e.g. a transposed or folded weight). */
-  derived(name: string, make: () => { data: Float32Array; shape: number[] }): GpuTensor {
-    let t = this.gpuTensors.get(name);
+  derived(name: string, make: () => { data: Float32Array; shape: number[] }, dtype: FloatDType = 'f32'): GpuTensor {
+    return this.floatEntry(`${name}@${dtype}`, make, dtype, name);
+  }
+
+  /** A derived matrix weight (e.g. a layer scale folded in), formatted like the stored key `like`. */
+  derivedMatrix(name: string, like: string, make: () => { data: Float32Array; shape: number[] }, precision: ComponentPrecision = F32_PRECISION): WeightOperand {
+    const stored = storedWeight(this.file.info(like).dtype, like, this.quant);
+    let made: { data: Float32Array; shape: number[] } | null = null;
+    const get = () => (made ??= make());
+    return this.matrixEntry(name, this.shape(like), stored, precision, () => get().data, () => null);
+  }
+
+  private floatEntry(id: string, make: () => { data: Float32Array; shape: readonly number[] }, dtype: FloatDType, label: string): GpuTensor {
+    let t = this.entries.get(id) as GpuTensor | undefined;
     if (!t) {
       const { data, shape } = make();
-      t = this.gpu.upload(data, shape, 'f32', name);
-      this.gpuTensors.set(name, t);
+      t = uploadFloat(this.gpu, data, shape, dtype, label);
+      this.entries.set(id, t);
     }
     return t;
   }
 
-  scope(prefix: string): WeightScope {
-    return new WeightScope(this, prefix);
+  private matrixEntry(
+    key: string,
+    shape: number[],
+    stored: StoredWeight,
+    precision: ComponentPrecision,
+    host: () => Float32Array,
+    reuse: (choice: FormatChoice) => PackedMatrix | null,
+  ): WeightOperand {
+    const rows = shape[0];
+    const cols = shape.slice(1).reduce((a, b) => a * b, 1);
+    const choice = chooseMatrixFormat(rows, cols, stored, precision, this.minQuantElements);
+    if (choice.format === precision.activations) {
+      return this.floatEntry(`${key}@${choice.format}`, () => ({ data: host(), shape }), choice.format, key);
+    }
+    const id = `${key}#${choice.format}${choice.groupSize ? `-g${choice.groupSize}` : ''}${choice.method === 'mse' ? '-mse' : ''}`;
+    let w = this.entries.get(id) as PackedWeight | undefined;
+    if (!w) {
+      const m = reuse(choice) ?? packMatrix(host(), rows, cols, choice.format, { groupSize: choice.groupSize, method: choice.method });
+      w = PackedWeight.upload(this.gpu, m, shape, key);
+      this.entries.set(id, w);
+    }
+    return w;
+  }
+
+  /** The file's int8 / int4 bytes and scales of a quantized key, packed without requantizing. */
+  private storedPacked(key: string, shape: number[], scheme: 'int8' | 'int4'): PackedMatrix {
+    const rows = shape[0];
+    const cols = shape.slice(1).reduce((a, b) => a * b, 1);
+    const scales = this.file.get(key + QUANT_SCALE_SUFFIX);
+    if (!(scales instanceof Float32Array)) throw new WeightError(`quantized weight "${key}": scale tensor must be F32`);
+    const data = this.file.get(key) as Int8Array | Uint8Array;
+    return packQuantized(scheme, data, scales, rows, cols, this.quant!.group_size ?? undefined);
+  }
+
+  scope(prefix: string, precision: ComponentPrecision = F32_PRECISION): WeightScope {
+    return new WeightScope(this, prefix, precision);
   }
 
   /** Bytes of weights uploaded so far. */
   get uploadedBytes(): number {
     let n = 0;
-    for (const t of this.gpuTensors.values()) n += t.byteLength;
+    for (const t of this.entries.values()) n += t.byteLength;
     return n;
   }
 
+  /** Uploaded bytes by storage format. */
+  bytesByFormat(): WeightBytes {
+    const out: WeightBytes = {};
+    for (const t of this.entries.values()) {
+      const f = t instanceof PackedWeight ? t.format : t.dtype;
+      out[f] = (out[f] ?? 0) + t.byteLength;
+    }
+    return out;
+  }
+
   release(): void {
-    for (const t of this.gpuTensors.values()) t.release();
-    this.gpuTensors.clear();
+    for (const t of this.entries.values()) t.release();
+    this.entries.clear();
   }
 }
 
+/**
+ * A prefix view of the store (like candle's `vb.pp("...")`) with the precision of the component
+ * that reads it: `tensor()` gives floats of the component's activation type, `matrix()` a matrix
+ * weight in its weight format.
+ */
 export class WeightScope {
   constructor(
     readonly store: WeightStore,
     readonly prefix: string,
+    readonly precision: ComponentPrecision = F32_PRECISION,
   ) {}
+
+  /** Storage type of this component's activations (and of the float tensors `tensor()` gives). */
+  get activations(): FloatDType {
+    return this.precision.activations;
+  }
 
   key(name: string): string {
     return this.prefix ? `${this.prefix}.${name}` : name;
@@ -142,7 +237,11 @@ export class WeightScope {
   }
 
   tensor(name: string, expectShape?: readonly number[]): GpuTensor {
-    return this.store.tensor(this.key(name), expectShape);
+    return this.store.tensor(this.key(name), expectShape, this.activations);
+  }
+
+  matrix(name: string): WeightOperand {
+    return this.store.matrix(this.key(name), this.precision);
   }
 
   host(name: string): Float32Array {
@@ -150,10 +249,24 @@ export class WeightScope {
   }
 
   derived(name: string, make: () => { data: Float32Array; shape: number[] }): GpuTensor {
-    return this.store.derived(this.key(name), make);
+    return this.store.derived(this.key(name), make, this.activations);
+  }
+
+  derivedMatrix(name: string, like: string, make: () => { data: Float32Array; shape: number[] }): WeightOperand {
+    return this.store.derivedMatrix(this.key(name), this.key(like), make, this.precision);
   }
 
   scope(sub: string): WeightScope {
-    return new WeightScope(this.store, this.key(sub));
+    return new WeightScope(this.store, this.key(sub), this.precision);
+  }
+
+  /** The same prefix read by a component of another precision. */
+  withPrecision(precision: ComponentPrecision): WeightScope {
+    return new WeightScope(this.store, this.prefix, precision);
+  }
+
+  /** The same prefix and weight formats with other activations (e.g. an f32 head inside an f16 component). */
+  withActivations(activations: FloatDType): WeightScope {
+    return new WeightScope(this.store, this.prefix, { ...this.precision, activations });
   }
 }

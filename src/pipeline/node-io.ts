@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { reportToJson, reportToMarkdown } from '../eval/report.js';
 import { FileSource, readSafetensorsHeader } from '../io/node-files.js';
 import { configFromMetadata, type Sam2Config } from '../model/config.js';
-import { Sam2Model } from '../model/sam2-model.js';
+import { Sam2Model, type Sam2LoadOptions } from '../model/sam2-model.js';
 import { createGpu } from '../node.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { writeNiftiLabels } from '../volume/nifti.js';
@@ -76,11 +76,12 @@ export interface Engine {
   release(): void;
 }
 
-export async function loadEngine(weightsPath: string): Promise<Engine> {
+/** A GPU and the model of a weights file, at the given precision (precision.ts; default as stored). */
+export async function loadEngine(weightsPath: string, opts: Pick<Sam2LoadOptions, 'precision' | 'fallback'> = {}): Promise<Engine> {
   const bytes = await readFile(weightsPath);
   const gpu = await createGpu();
   try {
-    const model = await Sam2Model.load(gpu, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const model = await Sam2Model.load(gpu, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), opts);
     return {
       gpu,
       model,

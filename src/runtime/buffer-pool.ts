@@ -72,6 +72,11 @@ export class BufferPool {
     list.push(buf);
   }
 
+  /** Restarts the peak from what is allocated now (to measure the peak of one phase). */
+  resetPeak(): void {
+    this.stats.peakBytes = this.stats.allocatedBytes;
+  }
+
   /** Destroys every free buffer (e.g. after a resolution change). */
   trim(): void {
     for (const [size, list] of this.free) {

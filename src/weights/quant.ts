@@ -8,6 +8,9 @@
 //         `<key>` U8 [rows, cols / 2], `<key>.__scale` F32 [rows, cols / groupSize]
 // Rounding is half away from zero, against the float32-rounded scale (so dequantization
 // w' = q * s is within s/2 of w). The metadata entry `sam2_quant` lists the quantized keys.
+// Scales: `absmax` (the calibration-free baseline: s = max|w| / Q) or `mse` (post-training
+// clipping: s = α·max|w| / Q with α ∈ {1, 0.98, …, 0.5} chosen per block to minimise the block's
+// squared reconstruction error; clipping the rare large weights buys a finer step for the rest).
 
 import type { SafetensorsFile } from '../io/safetensors.js';
 
@@ -30,6 +33,12 @@ export interface QuantMetadata {
   /** Quantized keys with their original (logical) shapes. */
   tensors: Record<string, { shape: number[] }>;
 }
+
+/** How a block's scale is chosen (see the header). */
+export type ScaleMethod = 'absmax' | 'mse';
+
+/** Clip ratios tried by the `mse` method, largest first (ties keep the larger, i.e. less clipping). */
+export const MSE_CLIP_RATIOS: readonly number[] = Array.from({ length: 26 }, (_, i) => 1 - 0.02 * i);
 
 export interface QuantOptions {
   scheme: QuantScheme;
@@ -66,8 +75,20 @@ function roundHalfAway(x: number): number {
   return x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5);
 }
 
+/** Squared reconstruction error of one block quantized with scale s (0 for s = 0 means all-zero q). */
+function blockError(w: Float32Array, start: number, end: number, s: number, qmax: number): number {
+  let e = 0;
+  for (let i = start; i < end; i++) {
+    const v = roundHalfAway(w[i] / s);
+    const q = v > qmax ? qmax : v < -qmax ? -qmax : v;
+    const d = w[i] - Math.fround(q * s);
+    e += d * d;
+  }
+  return e;
+}
+
 /** Quantizes blocks of `block` consecutive values with one symmetric scale each. */
-function quantizeBlocks(w: Float32Array, block: number, qmax: number): { q: Int8Array; scales: Float32Array } {
+function quantizeBlocks(w: Float32Array, block: number, qmax: number, method: ScaleMethod = 'absmax'): { q: Int8Array; scales: Float32Array } {
   if (w.length % block !== 0) throw new Error(`quantize: ${w.length} values are not a multiple of the block ${block}`);
   const q = new Int8Array(w.length);
   const scales = new Float32Array(w.length / block);
@@ -80,7 +101,16 @@ function quantizeBlocks(w: Float32Array, block: number, qmax: number): { q: Int8
       else if (Number.isNaN(a)) throw new Error(`quantize: NaN at element ${i}`);
     }
     if (!Number.isFinite(maxAbs)) throw new Error(`quantize: non-finite value in block ${b}`);
-    const s = Math.fround(maxAbs / qmax);
+    let s = Math.fround(maxAbs / qmax);
+    if (method === 'mse' && s > 0) {
+      let best = blockError(w, start, start + block, s, qmax);
+      for (const ratio of MSE_CLIP_RATIOS.slice(1)) {
+        const c = Math.fround((ratio * maxAbs) / qmax);
+        if (c === 0) break;
+        const e = blockError(w, start, start + block, c, qmax);
+        if (e < best) [best, s] = [e, c];
+      }
+    }
     scales[b] = s;
     if (s === 0) continue;
     for (let i = start; i < start + block; i++) {
@@ -92,9 +122,9 @@ function quantizeBlocks(w: Float32Array, block: number, qmax: number): { q: Int8
 }
 
 /** int8, one scale per row. */
-export function quantizeInt8(w: Float32Array, rows: number, cols: number): { data: Int8Array; scales: Float32Array } {
+export function quantizeInt8(w: Float32Array, rows: number, cols: number, method: ScaleMethod = 'absmax'): { data: Int8Array; scales: Float32Array } {
   if (w.length !== rows * cols) throw new Error(`quantizeInt8: ${w.length} values for a ${rows}x${cols} matrix`);
-  const { q, scales } = quantizeBlocks(w, cols, 127);
+  const { q, scales } = quantizeBlocks(w, cols, 127, method);
   return { data: q, scales };
 }
 
@@ -109,11 +139,11 @@ export function dequantizeInt8(data: Int8Array, scales: Float32Array, rows: numb
 }
 
 /** int4, one scale per group of `groupSize` inputs; nibbles q + 8, even element in the low nibble. */
-export function quantizeInt4(w: Float32Array, rows: number, cols: number, groupSize: number): { data: Uint8Array; scales: Float32Array } {
+export function quantizeInt4(w: Float32Array, rows: number, cols: number, groupSize: number, method: ScaleMethod = 'absmax'): { data: Uint8Array; scales: Float32Array } {
   checkGroupSize(groupSize);
   if (w.length !== rows * cols) throw new Error(`quantizeInt4: ${w.length} values for a ${rows}x${cols} matrix`);
   if (cols % groupSize !== 0) throw new Error(`quantizeInt4: ${cols} columns are not a multiple of the group size ${groupSize}`);
-  const { q, scales } = quantizeBlocks(w, groupSize, 7);
+  const { q, scales } = quantizeBlocks(w, groupSize, 7, method);
   const data = new Uint8Array(w.length / 2);
   for (let i = 0; i < data.length; i++) data[i] = (q[2 * i] + 8) | ((q[2 * i + 1] + 8) << 4);
   return { data, scales };

@@ -2,7 +2,7 @@
 // no adapter here can run: its WGSL is generated for a representative NVIDIA-like fragment shape and
 // checked for what the feature requires, and the selector must never pick it on this adapter.
 import { describe, expect, it } from 'vitest';
-import { linearSpec, matmulSpec } from '../../src/kernels/matmul/matmul.js';
+import { linearSpec, matmulSpec, validateGemm } from '../../src/kernels/matmul/matmul.js';
 import { sgmatConfigs, sgmatProgram } from '../../src/kernels/matmul/sgmat.js';
 import { subgroupConfigProblem } from '../../src/kernels/matmul/subgroup.js';
 import { tiledConfigs, tiledProgram, tiledRows } from '../../src/kernels/matmul/tiled.js';
@@ -75,6 +75,25 @@ describe('GEMM variant selection', () => {
     expect(() => lin(8, 8, 8, 'f32', 'i32')).toThrow(/unsupported weight dtype i32/);
     expect(() => linearSpec(t([8, 8]), t([8, 8]), t([8], 'f16'), t([8, 8]))).toThrow(/bias is f16 but a is f32/);
     expect(GEMM_FAMILY.bucket(lin(100, 64, 64, 'f32', 'f16'))).toBe('nk-f32-wf16-b1-m128-n64-k64');
+  });
+
+  it('packed weights: regblock, tiled and subgroup have the dequantizing seam, sgmat refuses them, none needs shader-f16', () => {
+    // An int4-g32 [96, 64] weight: 96·64/8 payload words, then 96·64/32 scales.
+    const packed = (m: number, act: DType = 'f32') =>
+      validateGemm({ ...lin(m, 64, 96, act), b: t([768 + 192], 'u32'), bPacked: { format: 'int4', scaleOffset: 768, group: 32 } });
+    const ids = (s: ReturnType<typeof packed>, g: GpuTarget) => GEMM_FAMILY.variants.filter((v) => v.supports(s, g)).map((v) => v.id);
+    expect(ids(packed(64, 'f16'), nvidia(true))).toEqual(['matmul-regblock', 'matmul-tiled', 'matmul-subgroup']);
+    expect(ids(packed(64), { ...lavapipe, f16: false })).toEqual(['matmul-regblock', 'matmul-tiled', 'matmul-subgroup']);
+    expect(GEMM_FAMILY.heuristic(packed(4096), nvidia(false))).toBe('matmul-tiled');
+    expect(GEMM_FAMILY.heuristic(packed(4), nvidia(false))).toBe('matmul-subgroup');
+    expect(GEMM_FAMILY.bucket(packed(100))).toBe('nk-f32-wint4-b1-m128-n128-k64');
+    const p = tiledProgram(packed(65), { TM: 32, TN: 32, TK: 16, WG: 64 });
+    expect(p.name).toBe('matmul-tiled-nk-a4b4-f32-wint4');
+    const wgsl = (p.source as () => string)();
+    expect(wgsl).toContain('var<storage, read> wq: array<u32>');
+    expect(wgsl).toContain('return w_at4(n * p.k + k);');
+    expect(wgsl).not.toContain('enable f16;');
+    expect(() => validateGemm({ ...lin(8, 64, 96), b: t([768 + 192], 'u32'), bPacked: { format: 'int4', scaleOffset: 768, group: 48 } })).toThrow(/invalid scale group 48/);
   });
 });
 

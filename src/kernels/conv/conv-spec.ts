@@ -3,6 +3,7 @@
 // groups 1 or depthwise, optional fused GELU. Also the geometry helpers the conv kernels share.
 import { shapeStr, type GpuTensor } from '../../runtime/tensor.js';
 import { check, MAX_WORKGROUPS_PER_DIM } from '../program.js';
+import { isPacked, type PackedWeight, type WeightOperand } from '../packed-weight/packed-weight.js';
 
 export type ConvActivation = 'none' | 'gelu';
 
@@ -36,7 +37,8 @@ export interface Conv2dGeometry {
 
 export interface ConvSpec {
   x: GpuTensor;
-  weight: GpuTensor;
+  /** A float tensor of x's dtype, or (dense convs) a packed weight read through the dequantizing seam. */
+  weight: WeightOperand;
   bias: GpuTensor;
   out: GpuTensor;
   g: Conv2dGeometry;
@@ -84,16 +86,20 @@ export function conv2dOutputShape(xShape: readonly number[], wShape: readonly nu
 }
 
 /** Validates a conv launch (shapes, dtypes, bias, output, activation) into a ConvSpec. */
-export function conv2dSpec(x: GpuTensor, weight: GpuTensor, bias: GpuTensor, out: GpuTensor, opts: Conv2dOptions = {}): ConvSpec {
+export function conv2dSpec(x: GpuTensor, weight: WeightOperand, bias: GpuTensor, out: GpuTensor, opts: Conv2dOptions = {}): ConvSpec {
   const g = conv2dGeometry(x.shape, weight.shape, opts);
   const name = 'conv2d';
   check(x.dtype === 'f32' || x.dtype === 'f16', name, `unsupported dtype ${x.dtype}`);
-  check(weight.dtype === x.dtype && bias.dtype === x.dtype && out.dtype === x.dtype, name,
-    `dtypes differ: x ${x.dtype}, weight ${weight.dtype}, bias ${bias.dtype}, out ${out.dtype}`);
+  const packed = isPacked(weight);
+  check(!packed || g.groups === 1, name, 'depthwise convs take float weights only');
+  const wType = packed ? `packed ${weight.format}` : weight.dtype;
+  check((packed || weight.dtype === x.dtype) && bias.dtype === x.dtype && out.dtype === x.dtype, name,
+    `dtypes differ: x ${x.dtype}, weight ${wType}, bias ${bias.dtype}, out ${out.dtype}`);
   check(bias.size === g.cout, name, `bias ${shapeStr(bias.shape)} does not have ${g.cout} values`);
   const outShape = conv2dOutputShape(x.shape, weight.shape, opts);
   check(out.size === outShape.reduce((a, b) => a * b, 1), name, `out ${shapeStr(out.shape)} does not match ${shapeStr(outShape)}`);
-  check(out.buffer !== x.buffer && out.buffer !== weight.buffer && out.buffer !== bias.buffer, name, 'out aliases an input');
+  const wBuffer = packed ? weight.data.buffer : weight.buffer;
+  check(out.buffer !== x.buffer && out.buffer !== wBuffer && out.buffer !== bias.buffer, name, 'out aliases an input');
   const act = opts.activation ?? 'none';
   check(act === 'none' || act === 'gelu', name, `unknown activation ${act}`);
   return { x, weight, bias, out, g, act };
@@ -106,7 +112,17 @@ export function convFlops(s: ConvSpec): number {
 
 export function convBytes(s: ConvSpec): number {
   const e = s.x.dtype === 'f16' ? 2 : 4;
-  return e * (s.x.size + s.weight.size + s.bias.size + s.out.size);
+  return e * (s.x.size + s.bias.size + s.out.size) + s.weight.byteLength;
+}
+
+/** The packed weight of a spec, or null for float weights. */
+export function convPacked(s: ConvSpec): PackedWeight | null {
+  return isPacked(s.weight) ? s.weight : null;
+}
+
+/** Binding 1 of every conv kernel: the float weight, or a packed weight's words. */
+export function convWeightBinding(s: ConvSpec): GpuTensor {
+  return isPacked(s.weight) ? s.weight.data : s.weight;
 }
 
 const PIXEL_WG = 64;

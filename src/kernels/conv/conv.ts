@@ -6,6 +6,7 @@
 import type { Gpu } from '../../runtime/gpu.js';
 import type { GpuTensor } from '../../runtime/tensor.js';
 import type { KernelProgram } from '../program.js';
+import type { WeightOperand } from '../packed-weight/packed-weight.js';
 import { conv2dOutputShape, conv2dSpec, type Conv2dOptions } from './conv-spec.js';
 import { directProgram } from './direct.js';
 import { CONV_FAMILY } from './variants.js';
@@ -22,8 +23,12 @@ export {
   type ConvSpec,
 } from './conv-spec.js';
 
-/** The direct/depthwise program of a conv (pure: no adapter needed; tests inspect it). */
-export function conv2dProgram(x: GpuTensor, weight: GpuTensor, bias: GpuTensor, out: GpuTensor, opts: Conv2dOptions = {}): KernelProgram {
+/**
+ * The direct/depthwise program of a conv (pure: no adapter needed; tests inspect it). `weight` is a
+ * float tensor of x's dtype, or (dense convs only) a PackedWeight whose [Cout, Cin·kh·kw] matrix
+ * the kernel dequantizes in registers.
+ */
+export function conv2dProgram(x: GpuTensor, weight: WeightOperand, bias: GpuTensor, out: GpuTensor, opts: Conv2dOptions = {}): KernelProgram {
   return directProgram(conv2dSpec(x, weight, bias, out, opts));
 }
 
@@ -31,7 +36,7 @@ export function conv2dProgram(x: GpuTensor, weight: GpuTensor, bias: GpuTensor, 
 export function conv2d(
   gpu: Gpu,
   x: GpuTensor,
-  weight: GpuTensor,
+  weight: WeightOperand,
   bias: GpuTensor,
   opts: Conv2dOptions = {},
   out?: GpuTensor,

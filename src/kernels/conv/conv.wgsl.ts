@@ -24,15 +24,24 @@ struct Params {
   in_h: u32, in_w: u32, cin: u32, out_h: u32,
   out_w: u32, cout: u32, kh: u32, kw: u32,
   stride_y: u32, stride_x: u32, pad_y: u32, pad_x: u32,
-  px_blocks: u32, n_blocks: u32, _p0: u32, _p1: u32,
+  px_blocks: u32, n_blocks: u32, q_scale_off: u32, q_group: u32, // q_*: packed-weight seam only
 }`;
 
-/** out[b, oy, ox, o] = act(bias[o] + Σ_{c,ky,kx} x[b, oy·s−p+ky, ox·s−p+kx, c] · w[o, c, ky, kx]), groups = 1. */
-export function conv2dDirectSource(dtype: DType): string {
+/** The float weight binding of the direct conv; packed weights replace it with weightSeam(). */
+const FLOAT_WEIGHT = /* wgsl */ `
+@group(0) @binding(1) var<storage, read> w: array<T>;
+fn w_at(i: u32) -> f32 { return f32(w[i]); }`;
+
+/**
+ * out[b, oy, ox, o] = act(bias[o] + Σ_{c,ky,kx} x[b, oy·s−p+ky, ox·s−p+kx, c] · w[o, c, ky, kx]), groups = 1.
+ * Weights are read through `w_at(i)` (i = flat index of [Cout, Cin·kh·kw]): binding 1 is the float
+ * weight, or `weightDecl` (a packed weight's seam, packed-weight.wgsl.ts).
+ */
+export function conv2dDirectSource(dtype: DType, weightDecl: string = FLOAT_WEIGHT): string {
   return /* wgsl */ `${header(dtype)}
 ${CONV_PARAMS}
 @group(0) @binding(0) var<storage, read> x: array<T>;
-@group(0) @binding(1) var<storage, read> w: array<T>;
+${weightDecl}
 @group(0) @binding(2) var<storage, read> bias: array<T>;
 @group(0) @binding(3) var<storage, read_write> out: array<T>;
 @group(0) @binding(4) var<uniform> p: Params;
@@ -87,8 +96,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         var wv: array<vec4<f32>, 4>;
         let widx = c * khw + tap;
         for (var j = 0u; j < OCV; j++) {
-          wv[j] = vec4<f32>(f32(w[wrow[4u * j] + widx]), f32(w[wrow[4u * j + 1u] + widx]),
-                            f32(w[wrow[4u * j + 2u] + widx]), f32(w[wrow[4u * j + 3u] + widx]));
+          wv[j] = vec4<f32>(w_at(wrow[4u * j] + widx), w_at(wrow[4u * j + 1u] + widx),
+                            w_at(wrow[4u * j + 2u] + widx), w_at(wrow[4u * j + 3u] + widx));
         }
         for (var px = 0u; px < PX; px++) {
           let v = select(0.0, f32(x[base[px] + c]), valid[px]);

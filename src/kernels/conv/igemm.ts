@@ -1,12 +1,13 @@
 // Variant `conv-igemm`: tiled implicit-GEMM convolution (igemm.wgsl.ts) for dense convs of any
 // kernel, stride and padding: Hiera's 7×7 s4 patch embed, the memory encoder's 3×3 s2 mask
 // downsampler, the prompt encoder's 2×2 s2 mask convs. The GPU default for groups = 1; depthwise
-// convs stay on conv-direct.
+// convs stay on conv-direct. Packed weights (f16/bf16/int8/int4) go through the dequantizing seam w_at.
 import type { GpuTarget } from '../../runtime/target.js';
 import { uniforms } from '../../runtime/uniforms.js';
 import { MAX_WORKGROUPS_PER_DIM, type KernelProgram } from '../program.js';
 import { cfgKey, type KernelConfig, type KernelVariant } from '../registry.js';
-import { convBytes, convFlops, type ConvSpec } from './conv-spec.js';
+import { weightSeam } from '../packed-weight/packed-weight.wgsl.js';
+import { convBytes, convFlops, convPacked, convWeightBinding, type ConvSpec } from './conv-spec.js';
 import { igemmSource } from './igemm.wgsl.js';
 
 /** TM output pixels × TN output channels per workgroup, K step TK, WG lanes, RM = TM·TN/(4·WG) pixels per lane. */
@@ -41,20 +42,22 @@ export function igemmProgram(s: ConvSpec, cfg: KernelConfig): KernelProgram {
   const rm = igemmRows(cfg);
   if (typeof rm === 'string') throw new Error(`conv2d: conv-igemm config ${cfgKey(cfg)}: ${rm}`);
   const { g, x } = s;
+  const packed = convPacked(s);
   const m = g.batch * g.outH * g.outW;
   const k = g.kh * g.kw * g.cin;
   const tiles = Math.ceil(m / cfg.TM);
   const z = Math.ceil(tiles / MAX_WORKGROUPS_PER_DIM);
   return {
-    name: `conv2d-igemm-${x.dtype}`,
+    name: `conv2d-igemm-${x.dtype}${packed ? `-w${packed.format}` : ''}`,
     variant: cfgKey(cfg),
-    source: () => igemmSource(x.dtype, cfg, rm),
-    bindings: [x, s.weight, s.bias, s.out],
+    source: () => (packed ? igemmSource(x.dtype, cfg, rm, weightSeam(packed.format, 1)) : igemmSource(x.dtype, cfg, rm)),
+    bindings: [x, convWeightBinding(s), s.bias, s.out],
     uniforms: uniforms([
       ['u32', g.inH], ['u32', g.inW], ['u32', g.cin], ['u32', g.outH],
       ['u32', g.outW], ['u32', g.cout], ['u32', g.kh], ['u32', g.kw],
       ['u32', g.strideY], ['u32', g.strideX], ['u32', g.padY], ['u32', g.padX],
       ['u32', m], ['u32', k], ['u32', s.act === 'gelu' ? 1 : 0], ['u32', 0],
+      ['u32', packed?.scaleOffset ?? 0], ['u32', packed?.group ?? 0], ['u32', 0], ['u32', 0],
     ]),
     workgroups: [Math.ceil(g.cout / cfg.TN), Math.ceil(tiles / z), z],
     flops: convFlops(s),

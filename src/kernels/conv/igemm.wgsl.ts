@@ -17,13 +17,23 @@ struct Params {
   out_w: u32, cout: u32, kh: u32, kw: u32,
   stride_y: u32, stride_x: u32, pad_y: u32, pad_x: u32,
   m: u32, k: u32, act: u32, _p0: u32,
+  q_scale_off: u32, q_group: u32, _p1: u32, _p2: u32, // q_*: packed-weight seam only
 }`;
 
-export function igemmSource(dtype: DType, cfg: KernelConfig, rm: number): string {
+/** The float weight binding; packed weights replace it with weightSeam() (same `w_at`). */
+const FLOAT_WEIGHT = /* wgsl */ `
+@group(0) @binding(1) var<storage, read> w: array<T>;
+fn w_at(i: u32) -> f32 { return f32(w[i]); }`;
+
+/**
+ * Weights are read through `w_at(i)` (i = flat index of [Cout, Cin·kh·kw], PyTorch order): binding 1
+ * is the float weight, or `weightDecl` (a packed weight's seam, packed-weight.wgsl.ts).
+ */
+export function igemmSource(dtype: DType, cfg: KernelConfig, rm: number, weightDecl: string = FLOAT_WEIGHT): string {
   return /* wgsl */ `${header(dtype)}
 ${IGEMM_PARAMS}
 @group(0) @binding(0) var<storage, read> x: array<T>;
-@group(0) @binding(1) var<storage, read> w: array<T>;
+${weightDecl}
 @group(0) @binding(2) var<storage, read> bias: array<T>;
 @group(0) @binding(3) var<storage, read_write> out: array<T>;
 @group(0) @binding(4) var<uniform> p: Params;
@@ -56,7 +66,7 @@ fn load_w(kk: u32, n: u32) -> f32 {
   let kwc = p.kw * p.cin;
   let ky = kk / kwc;
   let rest = kk % kwc;
-  return f32(w[((n * p.cin + rest % p.cin) * p.kh + ky) * p.kw + rest / p.cin]);
+  return w_at(((n * p.cin + rest % p.cin) * p.kh + ky) * p.kw + rest / p.cin);
 }
 
 @compute @workgroup_size(WG)

@@ -5,14 +5,28 @@
 import { DTYPE_BYTES, type GpuTensor } from '../../runtime/tensor.js';
 import { uniforms } from '../../runtime/uniforms.js';
 import { MAX_WORKGROUPS_PER_DIM } from '../program.js';
+import type { WeightFormat } from '../../weights/packed.js';
 import { ACTIVATION_CODE, RESIDUAL_MODE, type Activation, type BLayout } from './matmul.wgsl.js';
+
+/**
+ * B kept packed on the GPU (a weight: layout 'nk', batch 1). `b` is then the u32 words of
+ * src/weights/packed.ts and the kernel dequantizes in registers (matmul-packed.wgsl.ts). A variant
+ * without the packed seam must return false from supports() for such specs.
+ */
+export interface GemmPackedB {
+  format: WeightFormat;
+  /** Word offset of the scales inside `b` (int8/int4). */
+  scaleOffset: number;
+  /** Elements per scale along the flattened [N, K] matrix: K (int8), G (int4), 0 (floats). */
+  group: number;
+}
 
 export interface GemmSpec {
   /** For error messages: `linear` or `matmul`. */
   op: string;
   /** [batch, M, K] row-major (2-D means batch 1). Its dtype is the activations' (a, bias, residual, out). */
   a: GpuTensor;
-  /** [batch, N, K] ('nk': PyTorch Linear weights, a·bᵀ) or [batch, K, N] ('kn'); f32 or f16 whatever a is. */
+  /** [batch, N, K] ('nk': PyTorch Linear weights, a·bᵀ) or [batch, K, N] ('kn'); f32 or f16 whatever a is, or u32 words when bPacked. */
   b: GpuTensor;
   out: GpuTensor;
   bias?: GpuTensor;
@@ -29,6 +43,8 @@ export interface GemmSpec {
   alpha: number;
   /** RESIDUAL_MODE: none, the residual binding, or out itself (in place). */
   resMode: number;
+  /** Set when B is a packed weight (see GemmPackedB). */
+  bPacked?: GemmPackedB;
 }
 
 /** The Params uniform (GEMM_PARAMS in matmul.wgsl.ts) for a variant whose row blocks are `tileM` rows. */
@@ -38,7 +54,7 @@ export function gemmUniforms(s: GemmSpec, tileM: number): Uint8Array {
     ['u32', s.m], ['u32', s.n], ['u32', s.k], ['u32', s.batch],
     ['u32', Math.ceil(s.m / tileM)], ['u32', s.aBatch], ['u32', s.bBatch], ['u32', s.m * s.n],
     ['u32', bStrideN], ['u32', bStrideK], ['u32', s.bias ? 1 : 0], ['u32', ACTIVATION_CODE[s.act]],
-    ['u32', s.resMode], ['f32', s.alpha],
+    ['u32', s.resMode], ['f32', s.alpha], ['u32', s.bPacked?.scaleOffset ?? 0], ['u32', s.bPacked?.group ?? 0],
   ]);
 }
 
@@ -54,7 +70,8 @@ export function gemmFlops(s: GemmSpec): number {
 /** Bytes read and written once each (the ideal traffic). */
 export function gemmBytes(s: GemmSpec): number {
   const act = DTYPE_BYTES[s.a.dtype];
-  return act * (s.a.size + s.out.size * (s.resMode ? 2 : 1) + (s.bias ? s.n : 0)) + DTYPE_BYTES[s.b.dtype] * s.b.size;
+  const b = s.bPacked ? s.b.byteLength : DTYPE_BYTES[s.b.dtype] * s.b.size;
+  return act * (s.a.size + s.out.size * (s.resMode ? 2 : 1) + (s.bias ? s.n : 0)) + b;
 }
 
 /** Workgroup grid: x over column blocks, (y, z) folding batch × row blocks past 65 535. */
@@ -65,12 +82,17 @@ export function gemmGrid(s: Pick<GemmSpec, 'batch' | 'm' | 'n'>, tileM: number, 
   return [x, Math.ceil(blocks / z), z];
 }
 
-/** Storage types as a name suffix: `f32`, `f16`, or `f32-wf16` (f32 activations, f16 weights). */
+/** Storage types as a name suffix: `f32`, `f16`, `f32-wf16` (f32 activations, f16 weights) or `f32-wint4` (packed). */
 export function gemmDtypeTag(s: GemmSpec): string {
+  if (s.bPacked) return `${s.a.dtype}-w${s.bPacked.format}`;
   return s.b.dtype === s.a.dtype ? s.a.dtype : `${s.a.dtype}-w${s.b.dtype}`;
 }
 
-/** Whether the adapter can run this spec's storage types at all. */
+/**
+ * Whether the adapter can run this spec's storage types at all. Packed weights are decoded from
+ * u32 words and never need shader-f16; a variant must still check that it has the packed seam.
+ */
 export function gemmDtypesSupported(s: GemmSpec, f16: boolean): boolean {
+  if (s.bPacked) return s.a.dtype === 'f32' || f16;
   return (s.a.dtype === 'f32' || f16) && (s.b.dtype === 'f32' || f16);
 }

@@ -6,6 +6,7 @@
 import type { Gpu } from '../../runtime/gpu.js';
 import { numel, shapeStr, type GpuTensor } from '../../runtime/tensor.js';
 import { check, type KernelProgram } from '../program.js';
+import { isPacked, type WeightOperand } from '../packed-weight/packed-weight.js';
 import type { GemmSpec } from './gemm-spec.js';
 import { RESIDUAL_MODE, type Activation } from './matmul.wgsl.js';
 import { regblockProgram } from './regblock.js';
@@ -20,11 +21,19 @@ export function validateGemm(s: Omit<GemmSpec, 'resMode'>): GemmSpec {
   const { a, b, out, bias, residual, batch, m, n, k } = s;
   const dtype = a.dtype;
   const where = s.op;
-  // Activations (a, bias, residual, out) share one storage type; the weights B have their own.
+  // Activations (a, bias, residual, out) share one storage type; the weights B have their own
+  // (f32 or f16, or u32 words of a packed weight: bPacked).
   check(dtype === 'f32' || dtype === 'f16', where, `unsupported dtype ${dtype} (activations must be f32 or f16)`);
-  check(b.dtype === 'f32' || b.dtype === 'f16', where, `unsupported weight dtype ${b.dtype} (B must be f32 or f16)`);
+  if (!s.bPacked) check(b.dtype === 'f32' || b.dtype === 'f16', where, `unsupported weight dtype ${b.dtype} (B must be f32 or f16)`);
   for (const [label, t] of [['bias', bias], ['residual', residual], ['out', out]] as const) {
     if (t) check(t.dtype === dtype, where, `${label} is ${t.dtype} but a is ${dtype}`);
+  }
+  if (s.bPacked) {
+    check(b.dtype === 'u32', where, `a packed B must be u32 words, got ${b.dtype}`);
+    check(s.layout === 'nk' && batch === 1 && s.bBatch === 0, where, 'a packed B must be one [N, K] weight (layout nk, batch 1)');
+    const q = s.bPacked.format === 'int8' || s.bPacked.format === 'int4';
+    check(!q || (s.bPacked.group > 0 && (s.bPacked.format === 'int8' ? s.bPacked.group === k : k % s.bPacked.group === 0)), where,
+      `${s.bPacked.format} weight with K=${k} has an invalid scale group ${s.bPacked.group}`);
   }
   check(m > 0 && n > 0 && k > 0, where, `empty product M=${m} N=${n} K=${k}`);
   check(out.size === batch * m * n, where, `out ${shapeStr(out.shape)} does not hold ${batch}×${m}×${n} results`);
@@ -55,11 +64,12 @@ export interface LinearOptions {
 
 /**
  * out = alpha · act(x·Wᵀ + bias) + residual, with x [..., K] (leading dims flattened into M),
- * W [N, K] (PyTorch Linear layout), bias [N], residual and out [..., N].
+ * W [N, K] (PyTorch Linear layout; a float tensor of x's dtype or a PackedWeight), bias [N],
+ * residual and out [..., N].
  */
 export function linearSpec(
   x: GpuTensor,
-  w: GpuTensor,
+  w: WeightOperand,
   bias: GpuTensor | undefined,
   out: GpuTensor,
   opts: LinearOptions = {},
@@ -72,15 +82,16 @@ export function linearSpec(
   check(!bias || bias.size === n, 'linear', `bias ${bias && shapeStr(bias.shape)} does not match ${n} outputs`);
   const m = numel(x.shape.slice(0, -1));
   return validateGemm({
-    op: 'linear', a: x, b: w, out, bias, residual: opts.residual,
+    op: 'linear', a: x, b: isPacked(w) ? w.data : w, out, bias, residual: opts.residual,
     batch: 1, m, n, k, aBatch: 0, bBatch: 0, layout: 'nk', act: opts.act ?? 'none', alpha: opts.alpha ?? 1,
+    bPacked: isPacked(w) ? { format: w.format, scaleOffset: w.scaleOffset, group: w.group } : undefined,
   });
 }
 
 /** The register-blocked program of a linear (pure: no adapter needed; tests inspect it). */
 export function linearProgram(
   x: GpuTensor,
-  w: GpuTensor,
+  w: WeightOperand,
   bias: GpuTensor | undefined,
   out: GpuTensor,
   opts: LinearOptions = {},
@@ -91,7 +102,7 @@ export function linearProgram(
 export function linear(
   gpu: Gpu,
   x: GpuTensor,
-  w: GpuTensor,
+  w: WeightOperand,
   bias?: GpuTensor,
   opts: LinearOptions = {},
   out?: GpuTensor,

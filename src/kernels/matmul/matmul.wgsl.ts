@@ -13,9 +13,10 @@
 //  - vec4 with B as [N, K] ("nk": PyTorch Linear weights, matmul with transB), needs K % 4 == 0;
 //  - vec4 with B as [K, N] ("kn": plain matmul), needs K % 4 == 0 and N % 4 == 0;
 //  - scalar with B addressed through (stride_n, stride_k), any K and N.
-// `load_b_tile` is the weight-load seam: an int8/int4 weight-only variant replaces only it (and the
-// `b` binding's type). Activations (a, bias, residual, out) are stored as `T` and the weights B as
-// `TB`, each f32 or f16 independently; accumulation is always f32.
+// `load_b_tile` / `load_b_row` are the weight-load seam: packed weights (f16/bf16/int8/int4, see
+// matmul-packed.wgsl.ts) replace only them and the `b` binding (GemmBSeam). Activations (a, bias,
+// residual, out) are stored as `T` and float weights B as `TB`, each f32 or f16 independently;
+// accumulation is always f32.
 import { ERF_GELU } from '../wgsl.js';
 import type { DType } from '../../runtime/tensor.js';
 
@@ -51,6 +52,7 @@ struct Params {
   row_blocks: u32, a_batch: u32, b_batch: u32, out_batch: u32,
   b_stride_n: u32, b_stride_k: u32, has_bias: u32, act: u32,
   res_mode: u32, alpha: f32,
+  q_scale_off: u32, q_group: u32, // packed-B seam only (scale word offset, elements per scale)
 }
 `;
 
@@ -138,15 +140,23 @@ fn load_b_tile(base: u32, col: u32, kq: u32) -> mat4x4<f32> {
 }`,
 };
 
+/** Binding 1 and its load function: how a kernel reads B (float `b`, or a packed weight). */
+export interface GemmBSeam {
+  /** Declares binding 1 (and any decoding helpers). */
+  decl: string;
+  /** `load_b_tile` (vec4 kernels) or `load_b_row` (scalar kernel). */
+  load: string;
+}
+
 /** vec4 kernel: A [batch, M, K] and B in `layout`, both read as vec4 along their contiguous axis. */
-export function gemmVec4Source(layout: BLayout, dtype: DType, weight: DType = dtype): string {
+export function gemmVec4Source(layout: BLayout, dtype: DType, weight: DType = dtype, seam?: GemmBSeam): string {
   return /* wgsl */ `${gemmHeader(dtype, weight)}
 ${GEMM_PARAMS}
 @group(0) @binding(0) var<storage, read> a: array<vec4<T>>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<TB>>;
+${seam?.decl ?? '@group(0) @binding(1) var<storage, read> b: array<vec4<TB>>;'}
 ${BINDINGS_TAIL}
 ${EPILOGUE}
-${LOAD_B_TILE[layout]}
+${seam?.load ?? LOAD_B_TILE[layout]}
 
 // Rows row..row+3 of A at k-quad kq; column r of the result is A[row + r, 4kq..4kq+3].
 fn load_a_rows(base: u32, row: u32, kq: u32) -> mat4x4<f32> {
@@ -184,22 +194,24 @@ ${STORE_BLOCK}
 `;
 }
 
-/** Scalar kernel for any K and N: A [batch, M, K] row-major, B[k, n] at b_stride_k * k + b_stride_n * n. */
-export function gemmScalarSource(dtype: DType, weight: DType = dtype): string {
-  return /* wgsl */ `${gemmHeader(dtype, weight)}
-${GEMM_PARAMS}
-@group(0) @binding(0) var<storage, read> a: array<T>;
-@group(0) @binding(1) var<storage, read> b: array<TB>;
-${BINDINGS_TAIL}
-${EPILOGUE}
-
 // B[k, col..col+3] (weight-load seam of the scalar path).
+const LOAD_B_ROW = /* wgsl */ `
 fn load_b_row(base: u32, col: u32, k: u32) -> vec4<f32> {
   let last = p.n - 1u;
   let kb = base + k * p.b_stride_k;
   return vec4<f32>(f32(b[kb + min(col, last) * p.b_stride_n]), f32(b[kb + min(col + 1u, last) * p.b_stride_n]),
                    f32(b[kb + min(col + 2u, last) * p.b_stride_n]), f32(b[kb + min(col + 3u, last) * p.b_stride_n]));
-}
+}`;
+
+/** Scalar kernel for any K and N: A [batch, M, K] row-major, B[k, n] at b_stride_k * k + b_stride_n * n. */
+export function gemmScalarSource(dtype: DType, weight: DType = dtype, seam?: GemmBSeam): string {
+  return /* wgsl */ `${gemmHeader(dtype, weight)}
+${GEMM_PARAMS}
+@group(0) @binding(0) var<storage, read> a: array<T>;
+${seam?.decl ?? '@group(0) @binding(1) var<storage, read> b: array<TB>;'}
+${BINDINGS_TAIL}
+${EPILOGUE}
+${seam?.load ?? LOAD_B_ROW}
 
 // A[row..row+3, k].
 fn load_a_col(base: u32, row: u32, k: u32) -> vec4<f32> {

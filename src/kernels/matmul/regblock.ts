@@ -1,10 +1,12 @@
 // Variant `matmul-regblock`: the register-blocked kernels of matmul.wgsl.ts (16×8 outputs per
 // invocation, 8-lane workgroups, no workgroup memory). Fastest on CPU adapters (lavapipe,
-// SwiftShader), where barriers and shared memory are expensive; the default there.
+// SwiftShader), where barriers and shared memory are expensive; the default there. Packed weights
+// (GemmSpec.bPacked: f16/bf16/int8/int4) swap in the dequantizing B seam of matmul-packed.wgsl.ts.
 import type { KernelProgram } from '../program.js';
 import type { KernelVariant } from '../registry.js';
 import { gemmBindings, gemmBytes, gemmDtypesSupported, gemmDtypeTag, gemmFlops, gemmGrid, gemmUniforms, type GemmSpec } from './gemm-spec.js';
 import { GEMM_TILE_M, GEMM_TILE_N, gemmScalarSource, gemmVec4Source } from './matmul.wgsl.js';
+import { gemmPackedScalarSource, gemmPackedVec4Source } from './matmul-packed.wgsl.js';
 
 /** Lanes per workgroup; each lane owns GEMM_TILE_N columns of the same GEMM_TILE_M rows. */
 const WG = 8;
@@ -20,9 +22,13 @@ export function regblockProgram(s: GemmSpec): KernelProgram {
   const weight = s.b.dtype;
   const vec4 = s.k % 4 === 0 && (s.layout === 'nk' || s.n % 4 === 0);
   const strategy = vec4 ? `${s.layout}4` : 'scalar';
+  const packed = s.bPacked;
+  const source = packed
+    ? () => (vec4 ? gemmPackedVec4Source(packed.format, dtype) : gemmPackedScalarSource(packed.format, dtype))
+    : () => (vec4 ? gemmVec4Source(s.layout, dtype, weight) : gemmScalarSource(dtype, weight));
   return {
     name: `matmul-regblock-${strategy}-${gemmDtypeTag(s)}`,
-    source: () => (vec4 ? gemmVec4Source(s.layout, dtype, weight) : gemmScalarSource(dtype, weight)),
+    source,
     constants: { WG },
     bindings: gemmBindings(s),
     uniforms: gemmUniforms(s, GEMM_TILE_M),

@@ -66,7 +66,8 @@ export function sgmatProgram(s: GemmSpec, cfg: KernelConfig): KernelProgram {
 export const sgmatVariant: KernelVariant<GemmSpec> = {
   id: 'matmul-sgmat',
   // f16 activations: the fragments are f16, so f32 activations would silently lose precision.
-  supports: (s, t) => s.a.dtype === 'f16' && sgmatConfigs(t).length > 0,
+  // No packed-weight seam (untestable on the software adapters): packed B falls back.
+  supports: (s, t) => s.a.dtype === 'f16' && !s.bPacked && sgmatConfigs(t).length > 0,
   configs: (_s, t) => sgmatConfigs(t),
   build: (s, cfg) => [sgmatProgram(s, cfg)],
 };

@@ -49,11 +49,12 @@ export function subgroupProgram(s: GemmSpec, cfg: KernelConfig, t?: GpuTarget): 
   if (problem) throw new Error(`${s.op}: matmul-subgroup config ${cfgKey(cfg)}: ${problem}`);
   const vec = gemmVec4Aligned(s.layout, s.k, s.n);
   const act = s.a.dtype;
-  const weight = s.b.dtype;
+  // Packed weights (bPacked) replace the `b` binding and load_b4; TB is then unused.
+  const weight = s.bPacked ? 'f32' : s.b.dtype;
   return {
     name: `matmul-subgroup-${s.layout}-${vec.a ? 'a4' : 'a1'}${vec.b ? 'b4' : 'b1'}-${gemmDtypeTag(s)}`,
     variant: cfgKey(cfg),
-    source: () => subgroupSource(s.layout, act, weight, vec.a, vec.b, cfg),
+    source: () => subgroupSource(s.layout, act, weight, vec.a, vec.b, cfg, s.bPacked?.format),
     bindings: gemmBindings(s),
     uniforms: gemmUniforms(s, cfg.RM),
     workgroups: gemmGrid(s, cfg.RM, 4 * cfg.WG),

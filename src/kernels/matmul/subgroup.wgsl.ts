@@ -11,7 +11,9 @@
 // full; lanes past N still take part in the shuffles (their loads return zero) and store nothing.
 import type { DType } from '../../runtime/tensor.js';
 import { cfgConsts, type KernelConfig } from '../registry.js';
+import type { WeightFormat } from '../../weights/packed.js';
 import { loadA, loadB } from './gemm-loads.wgsl.js';
+import { loadBPacked } from './matmul-packed.wgsl.js';
 import { GEMM_EPILOGUE, GEMM_OUT_BINDINGS, GEMM_PARAMS, gemmHeader, type BLayout } from './matmul.wgsl.js';
 
 // Rows k..k+3 of B at this lane's columns col..col+3 (column j of the result is row k + j).
@@ -30,12 +32,12 @@ fn load_b_rows(base: u32, k: u32, col: u32) -> mat4x4<f32> {
 }`,
 };
 
-export function subgroupSource(layout: BLayout, act: DType, weight: DType, vecA: boolean, vecB: boolean, cfg: KernelConfig): string {
+export function subgroupSource(layout: BLayout, act: DType, weight: DType, vecA: boolean, vecB: boolean, cfg: KernelConfig, packed?: WeightFormat): string {
   return /* wgsl */ `enable subgroups;
 ${gemmHeader(act, weight)}
 ${GEMM_PARAMS}
 ${loadA(vecA)}
-${loadB(layout, vecB)}
+${packed ? loadBPacked(packed, vecB) : loadB(layout, vecB)}
 ${GEMM_OUT_BINDINGS}
 ${cfgConsts(cfg)}
 ${GEMM_EPILOGUE}

@@ -62,11 +62,12 @@ export function tiledProgram(s: GemmSpec, cfg: KernelConfig): KernelProgram {
   if (typeof rm === 'string') throw new Error(`${s.op}: matmul-tiled config ${cfgKey(cfg)}: ${rm}`);
   const vec = gemmVec4Aligned(s.layout, s.k, s.n);
   const act = s.a.dtype;
-  const weight = s.b.dtype;
+  // Packed weights (bPacked) replace the `b` binding and load_b4; TB is then unused.
+  const weight = s.bPacked ? 'f32' : s.b.dtype;
   return {
     name: `matmul-tiled-${s.layout}-${vec.a ? 'a4' : 'a1'}${vec.b ? 'b4' : 'b1'}-${gemmDtypeTag(s)}`,
     variant: cfgKey(cfg),
-    source: () => tiledSource(s.layout, act, weight, vec.a, vec.b, cfg, rm),
+    source: () => tiledSource(s.layout, act, weight, vec.a, vec.b, cfg, rm, s.bPacked?.format),
     bindings: gemmBindings(s),
     uniforms: gemmUniforms(s, cfg.TM),
     workgroups: gemmGrid(s, cfg.TM, cfg.TN),

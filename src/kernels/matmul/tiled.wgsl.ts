@@ -10,7 +10,9 @@
 // derived RM = TM·TN / (4·WG). Workgroup memory: 16·(TM·(TK/4 + 1) + TK·TN/4) bytes.
 import type { DType } from '../../runtime/tensor.js';
 import { cfgConsts, type KernelConfig } from '../registry.js';
+import type { WeightFormat } from '../../weights/packed.js';
 import { loadA, loadB } from './gemm-loads.wgsl.js';
+import { loadBPacked } from './matmul-packed.wgsl.js';
 import { GEMM_EPILOGUE, GEMM_OUT_BINDINGS, GEMM_PARAMS, gemmHeader, type BLayout } from './matmul.wgsl.js';
 
 // Copies the B tile (rows k0.. of K, columns n0.. of N) into b_tile[k][nq] (vec4 along N).
@@ -34,11 +36,11 @@ fn load_b_tile(base: u32, k0: u32, n0: u32, lid: u32) {
 }`,
 };
 
-export function tiledSource(layout: BLayout, act: DType, weight: DType, vecA: boolean, vecB: boolean, cfg: KernelConfig, rm: number): string {
+export function tiledSource(layout: BLayout, act: DType, weight: DType, vecA: boolean, vecB: boolean, cfg: KernelConfig, rm: number, packed?: WeightFormat): string {
   return /* wgsl */ `${gemmHeader(act, weight)}
 ${GEMM_PARAMS}
 ${loadA(vecA)}
-${loadB(layout, vecB)}
+${packed ? loadBPacked(packed, vecB) : loadB(layout, vecB)}
 ${GEMM_OUT_BINDINGS}
 ${cfgConsts({ ...cfg, RM: rm })}
 const KQ: u32 = TK / 4u;   // k quads per tile

@@ -1,7 +1,9 @@
 // y = x·Wᵀ + b over the last dim (torch.nn.Linear), optionally with a fused activation and a fused
 // residual add: y = act(x·Wᵀ + b) + residual. Also serves 1×1 convolutions in channels-last
-// layout (weights [out, in, 1, 1] are viewed as [out, in]).
+// layout (weights [out, in, 1, 1] are viewed as [out, in]). The weight is in the scope's weight
+// format (precision.ts): packed formats are dequantized in registers by the GEMM's weight seam.
 import { linear, type Activation as LinearActivation } from '../../kernels/matmul/matmul.js';
+import type { WeightOperand } from '../../kernels/packed-weight/packed-weight.js';
 import type { Gpu } from '../../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../../runtime/tensor.js';
 import type { WeightScope } from '../weights.js';
@@ -15,7 +17,8 @@ export interface LinearOptions {
 }
 
 export class Linear {
-  readonly weight: GpuTensor; // [out, in]
+  /** [out, in]: floats of the activation type, or packed (f16/bf16/int8/int4) per the scope's precision. */
+  readonly weight: WeightOperand;
   readonly bias: GpuTensor | undefined; // [out]
   readonly inDim: number;
   readonly outDim: number;
@@ -35,7 +38,7 @@ export class Linear {
     if ((expect?.inDim !== undefined && expect.inDim !== this.inDim) || (expect?.outDim !== undefined && expect.outDim !== this.outDim)) {
       throw new Error(`Linear ${scope.key('weight')}: weight ${shapeStr(shape)} does not map ${expect.inDim ?? '?'} → ${expect.outDim ?? '?'} channels`);
     }
-    this.weight = scope.tensor('weight').reshape([this.outDim, this.inDim]);
+    this.weight = scope.matrix('weight').reshape([this.outDim, this.inDim]);
     this.bias = scope.has('bias') ? scope.tensor('bias', [this.outDim]) : undefined;
   }
 

@@ -25,7 +25,7 @@ export function chunkBudget(gpu: Gpu): number {
  * Splits `n` items of `itemBytes` bytes each (an item is a row or a window) into ranges whose
  * intermediate fits `budget` bytes. Range starts are multiples of an alignment chosen so that a
  * view starting there satisfies the storage-offset alignment for every tensor viewed per item
- * (`itemElems` lists their f32 element counts per item).
+ * (`itemElems` lists their element counts per item; the alignment holds for f16 and f32 elements).
  */
 export function chunkRanges(gpu: Gpu, n: number, itemBytes: number, itemElems: readonly number[], budget = chunkBudget(gpu), what = 'layer'): Array<[number, number]> {
   const limit = gpu.device.limits.maxStorageBufferBindingSize;
@@ -35,7 +35,7 @@ export function chunkRanges(gpu: Gpu, n: number, itemBytes: number, itemElems: r
   const alignBytes = gpu.device.limits.minStorageBufferOffsetAlignment;
   let align = 1;
   for (const e of itemElems) {
-    const a = alignBytes / gcd(e * 4, alignBytes);
+    const a = alignBytes / gcd(e * 2, alignBytes);
     align = (align * a) / gcd(align, a);
   }
   let per = Math.max(1, Math.floor(budget / itemBytes));

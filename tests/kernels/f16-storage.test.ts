@@ -1,0 +1,4 @@
+import { defineKernelTests } from '../helpers/define-kernel-tests.js';
+import { cases } from './f16-storage.cases.js';
+
+defineKernelTests('f16-storage', cases);
