@@ -21,6 +21,7 @@ import { LayerNorm } from './layers/layer-norm.js';
 import { Linear } from './layers/linear.js';
 import { noProbe, type Probe } from './probe.js';
 import type { WeightScope } from './weights.js';
+import type { WeightOperand } from '../kernels/packed-weight/packed-weight.js';
 import { Boundary, outF32 } from './layers/dtype-boundary.js';
 
 const LN_EPS = 1e-5; // nn.LayerNorm default
@@ -57,50 +58,75 @@ function foldOutputProjection(wo: Float32Array, bo: Float32Array | undefined, wv
 
 /** RoPEAttention: q/k/v projections, axial RoPE on q and k (minus excluded tail keys), SDPA, out_proj. */
 class RopeAttention {
-  readonly q: Linear;
-  readonly k: Linear;
-  readonly v: Linear;
-  readonly out: Linear;
   readonly heads: number;
   readonly internal: number;
   /** Self-attention: q, k, v projections as one GEMM (present when q, k, v share their input). */
-  private qkv?: { w: GpuTensor; b?: GpuTensor };
+  private qkv?: { w: WeightOperand; b?: GpuTensor };
   /** One-head cross-attention: out_proj ∘ v_proj folded, applied after attending over the raw values. */
-  private folded?: { w: GpuTensor; b: GpuTensor };
+  private folded?: { w: WeightOperand; b: GpuTensor };
+  /** The projections, uploaded on first use: the fused and folded forms replace most of them. */
+  private readonly projections = new Map<string, Linear>();
 
   constructor(
     private readonly gpu: Gpu,
-    w: WeightScope,
+    private readonly w: WeightScope,
     readonly spec: RopeAttentionSpec,
     mode: 'self' | 'cross',
   ) {
-    this.q = new Linear(gpu, w.scope('q_proj'));
-    this.k = new Linear(gpu, w.scope('k_proj'));
-    this.v = new Linear(gpu, w.scope('v_proj'));
-    this.out = new Linear(gpu, w.scope('out_proj'));
     this.heads = spec.numHeads;
-    this.internal = this.q.outDim;
-    const projs = [this.q, this.k, this.v];
-    const hasBias = projs.map((l) => l.bias !== undefined);
-    if (mode === 'self' && projs.every((l) => l.inDim === this.q.inDim) && hasBias.every((x) => x === hasBias[0])) {
-      const names = ['q_proj', 'k_proj', 'v_proj'];
+    const [inner, qIn] = w.shape('q_proj.weight');
+    this.internal = inner;
+    const names = ['q_proj', 'k_proj', 'v_proj'];
+    const inDims = names.map((n) => w.shape(`${n}.weight`)[1]);
+    const hasBias = names.map((n) => w.has(`${n}.bias`));
+    if (mode === 'self' && inDims.every((d) => d === qIn) && hasBias.every((x) => x === hasBias[0])) {
+      // Formatted like q_proj (packed when the component's weights are quantized).
       this.qkv = {
-        w: w.derived('qkv_fused.weight', () => ({ data: concatRows(names.map((n) => w.host(`${n}.weight`))), shape: [3 * this.internal, this.q.inDim] })),
-        b: hasBias[0] ? w.derived('qkv_fused.bias', () => ({ data: concatRows(names.map((n) => w.host(`${n}.bias`))), shape: [3 * this.internal] })) : undefined,
+        w: w.derivedMatrix('qkv_fused.weight', 'q_proj.weight', () => ({ data: concatRows(names.map((n) => w.host(`${n}.weight`))), shape: [3 * inner, qIn] })),
+        b: hasBias[0] ? w.derived('qkv_fused.bias', () => ({ data: concatRows(names.map((n) => w.host(`${n}.bias`))), shape: [3 * inner] })) : undefined,
       };
     }
     if (mode === 'cross' && this.heads === 1) {
-      const [c, inner, d] = [this.out.outDim, this.internal, this.v.inDim];
+      const c = w.shape('out_proj.weight')[0];
+      const d = inDims[2];
       let fold: ReturnType<typeof foldOutputProjection> | undefined;
       const make = () =>
         (fold ??= foldOutputProjection(
-          w.host('out_proj.weight'), this.out.bias && w.host('out_proj.bias'), w.host('v_proj.weight'), this.v.bias && w.host('v_proj.bias'), c, inner, d,
+          w.host('out_proj.weight'),
+          w.has('out_proj.bias') ? w.host('out_proj.bias') : undefined,
+          w.host('v_proj.weight'),
+          hasBias[2] ? w.host('v_proj.bias') : undefined,
+          c,
+          inner,
+          d,
         ));
       this.folded = {
-        w: w.derived('out_v_folded.weight', () => ({ data: make().w, shape: [c, d] })),
+        w: w.derivedMatrix('out_v_folded.weight', 'out_proj.weight', () => ({ data: make().w, shape: [c, d] })),
         b: w.derived('out_v_folded.bias', () => ({ data: make().b, shape: [c] })),
       };
     }
+  }
+
+  private projection(name: string): Linear {
+    let l = this.projections.get(name);
+    if (!l) this.projections.set(name, (l = new Linear(this.gpu, this.w.scope(name))));
+    return l;
+  }
+
+  get q(): Linear {
+    return this.projection('q_proj');
+  }
+
+  get k(): Linear {
+    return this.projection('k_proj');
+  }
+
+  get v(): Linear {
+    return this.projection('v_proj');
+  }
+
+  get out(): Linear {
+    return this.projection('out_proj');
   }
 
   /**
@@ -132,7 +158,7 @@ class RopeAttention {
     const k = this.k.forward(kIn);
     if (this.folded) {
       // softmax(q·kᵀ)·M over the raw values, then the folded out_proj ∘ v_proj.  [Nq, Ckv] → [Nq, C]
-      const d = this.v.inDim;
+      const d = vIn.shape[vIn.shape.length - 1];
       const a = attention(gpu, q, k, vIn.reshape([nk, d]), { ...shape, vHeadDim: d });
       q.release();
       k.release();

@@ -128,12 +128,15 @@ export class WeightStore {
     return this.floatEntry(`${name}@${dtype}`, make, dtype, name);
   }
 
-  /** A derived matrix weight (e.g. a layer scale folded in), formatted like the stored key `like`. */
+  /**
+   * A derived matrix weight (a layer scale folded in, projections concatenated or composed), in
+   * the format the stored key `like` gets; its shape is the made one.
+   */
   derivedMatrix(name: string, like: string, make: () => { data: Float32Array; shape: number[] }, precision: ComponentPrecision = F32_PRECISION): WeightOperand {
     const stored = storedWeight(this.file.info(like).dtype, like, this.quant);
     let made: { data: Float32Array; shape: number[] } | null = null;
     const get = () => (made ??= make());
-    return this.matrixEntry(name, this.shape(like), stored, precision, () => get().data, () => null);
+    return this.matrixEntry(name, get().shape, stored, precision, () => get().data, () => null);
   }
 
   private floatEntry(id: string, make: () => { data: Float32Array; shape: readonly number[] }, dtype: FloatDType, label: string): GpuTensor {
