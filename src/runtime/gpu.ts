@@ -44,6 +44,24 @@ export function setTunedCacheLoader(loader: TunedCacheLoader | null): void {
   tunedCacheLoader = loader;
 }
 
+/**
+ * Host-side work counters of a Gpu (bench:e2e reports them per slice). A blocking await is a host
+ * wait on GPU results that leaves the queue without recorded work behind it (`read*`, `sync`);
+ * `readAsync` does not count: its caller records more work before awaiting the data.
+ */
+export interface GpuCounters {
+  /** Kernel launches recorded (dispatches with an empty grid are skipped and not counted). */
+  dispatches: number;
+  /** Command-buffer submits. */
+  submits: number;
+  /** Bind groups created (one per dispatch unless cached). */
+  bindGroupsCreated: number;
+  /** `read`, `readRaw`, `readI32` and `sync` calls: host waits that drain the queue. */
+  blockingAwaits: number;
+  /** `readAsync` calls: readbacks whose data the host awaits later. */
+  asyncReads: number;
+}
+
 let envFaultsTaken = false;
 
 /** SAM2_GPU_FAULT (Node, tests of the CLI): applies to the first device the process creates only, so a resume gets a healthy one. */
@@ -84,6 +102,7 @@ export class Gpu implements TensorOwner {
   /** Kernels recorded since the last submit, to name them in a GPU error. */
   private batchKernels = new Set<string>();
   private submits = 0;
+  private readonly counts: GpuCounters = { dispatches: 0, submits: 0, bindGroupsCreated: 0, blockingAwaits: 0, asyncReads: 0 };
 
   private constructor(info: DeviceInfo, opts: GpuOptions) {
     this.info = info;
@@ -132,6 +151,11 @@ export class Gpu implements TensorOwner {
   /** Submits of recorded work so far (what a `loseDeviceAfterSubmits` fault counts). */
   get submitted(): number {
     return this.submits;
+  }
+
+  /** A snapshot of the host-side work counters (take two and subtract for a per-slice count). */
+  get counters(): GpuCounters {
+    return { ...this.counts, submits: this.submits };
   }
 
   /** Throws a clear error if a tensor of `bytes` cannot be bound as one storage buffer here. */
@@ -216,6 +240,8 @@ export class Gpu implements TensorOwner {
     }
     if (p.workgroups.some((w) => w === 0)) return;
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: p.name });
+    this.counts.bindGroupsCreated++;
+    this.counts.dispatches++;
     if (this.profiling && !this.features.timestamps) {
       this.recorder.dispatch(pipeline, bindGroup, p.workgroups);
       const submitted = performance.now();
@@ -281,6 +307,7 @@ export class Gpu implements TensorOwner {
    * errors (out of memory, validation) with the tensor or kernels involved, and device loss.
    */
   async sync(): Promise<void> {
+    this.counts.blockingAwaits++;
     this.flush();
     this.errors.cycle('work recorded before a sync');
     await this.device.queue.onSubmittedWorkDone();
@@ -299,6 +326,22 @@ export class Gpu implements TensorOwner {
    * failed allocation would otherwise return whatever the staging buffer held before.
    */
   async readRaw(t: GpuTensor): Promise<ArrayBuffer> {
+    this.counts.blockingAwaits++;
+    return this.readback(t);
+  }
+
+  /**
+   * Starts copying a tensor back to the host and returns the data's promise without waiting: the
+   * caller records the next work (e.g. slice t+1) before awaiting it, so the queue never drains
+   * for it. The copy is ordered after the work recorded so far; the tensor may be released once
+   * this returns. Errors are checked as in `readRaw`.
+   */
+  readAsync(t: GpuTensor): Promise<ArrayBuffer> {
+    this.counts.asyncReads++;
+    return this.readback(t);
+  }
+
+  private async readback(t: GpuTensor): Promise<ArrayBuffer> {
     this.errors.throwIfFailed();
     const size = Math.ceil(t.byteLength / 4) * 4;
     const staging = this.readbackBuffer(size);
