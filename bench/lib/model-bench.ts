@@ -9,6 +9,7 @@ import { Sam2Model } from '../../src/model/sam2-model.js';
 import { stateDictSpec } from '../../src/model/state-dict-spec.js';
 import { Sam2Video } from '../../src/model/video-predictor.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
+import { countPropagation, type SteadyCounts } from '../../src/runtime/slice-counters.js';
 import type { GpuTensor } from '../../src/runtime/tensor.js';
 import { synthesizeTensor } from '../../src/weights/synthetic.js';
 import { median } from './stats.js';
@@ -84,9 +85,34 @@ export async function sliceWorkload(gpu: Gpu, arch: string, size: number): Promi
   };
 }
 
-/** Tracks one object from a click on slice 0 through `slices` more synthetic slices; slices/s. */
-export async function propagate(gpu: Gpu, model: Sam2Model, size: number, slices: number): Promise<{ slices: number; ms: number; slicesPerSecond: number }> {
+/** Options of `propagate`: how many objects to track and how many tracked slices are warm-up. */
+export interface PropagateBenchOptions {
+  /** Objects clicked on slice 0 and tracked together (default 1). */
+  objects?: number;
+  /** Tracked slices left out of the steady-state counts (pipeline compiles, the bank filling; default 2, fewer when `slices` is short). */
+  warmup?: number;
+}
+
+/** Throughput of a propagation and its host work per tracked slice in the steady state. */
+export interface PropagationBench {
+  objects: number;
+  /** Tracked slices (the prompted slice excluded). */
+  slices: number;
+  ms: number;
+  slicesPerSecond: number;
+  /** Means over the tracked slices after the warm-up (see src/runtime/slice-counters.ts). */
+  steady: SteadyCounts;
+}
+
+/**
+ * Tracks `objects` objects, each from its own click on slice 0, through `slices` more synthetic
+ * slices; slices/s over all tracked slices and the steady-state counters per tracked slice.
+ */
+export async function propagate(gpu: Gpu, model: Sam2Model, size: number, slices: number, opts: PropagateBenchOptions = {}): Promise<PropagationBench> {
   const S = size;
+  const objects = opts.objects ?? 1;
+  const warmup = opts.warmup ?? Math.min(2, slices - 1);
+  if (slices <= warmup) throw new Error(`propagate: ${slices} slices leave no steady state after ${warmup} warm-up slices`);
   const source: SliceSource = {
     numFrames: slices + 1,
     height: S,
@@ -94,13 +120,19 @@ export async function propagate(gpu: Gpu, model: Sam2Model, size: number, slices
     loadImage: (t) => gpu.upload(randomValues(S * S * 3, 100 + t, -2, 2), [S, S, 3]) as GpuTensor,
   };
   const video = Sam2Video.create(gpu, model, model.root, source);
-  await video.addPoints(0, 1, [[S / 2, S / 2]], [1]);
+  // Clicks spread over the slice, one per object.
+  for (let k = 0; k < objects; k++) {
+    const a = (2 * Math.PI * k) / Math.max(objects, 1);
+    const r = objects > 1 ? S / 4 : 0;
+    await video.addPoints(0, k + 1, [[S / 2 + r * Math.cos(a), S / 2 + r * Math.sin(a)]], [1]);
+  }
   const t0 = performance.now();
-  let n = 0;
-  for await (const r of video.propagate({ direction: 'forward' })) if (r.slice > 0) n++;
+  // Result 0 is the prompted slice; then `warmup` tracked slices.
+  const { slices: counted, steady } = await countPropagation(gpu, video.propagate({ direction: 'forward' }), 1 + warmup);
   const ms = performance.now() - t0;
   video.dispose();
-  return { slices: n, ms, slicesPerSecond: (n / ms) * 1000 };
+  const n = counted.filter((c) => c.result.slice > 0).length;
+  return { objects, slices: n, ms, slicesPerSecond: (n / ms) * 1000, steady };
 }
 
 export interface ComponentTiming {
