@@ -1,5 +1,6 @@
 // One GEMM launch as every variant of the family sees it (validated by validateGemm):
-//   out[bi, m, n] = alpha · act(Σ_k A[bi, m, k] · B[bi, k, n] + bias[n]) + residual[bi, m, n]
+//   out[bi, m, n] = alpha · act(Σ_k A'[bi, m, k] · B[bi, k, n] + bias[n]) + residual[bi, m, n]
+// where A' = A, or LayerNorm(A) over k when the spec has a normA prologue (normalize on load).
 // plus what every variant shares when it turns a spec into a launch: the uniform struct, the
 // binding order and the workgroup-grid fold.
 import { DTYPE_BYTES, type GpuTensor } from '../../runtime/tensor.js';
@@ -19,6 +20,20 @@ export interface GemmPackedB {
   scaleOffset: number;
   /** Elements per scale along the flattened [N, K] matrix: K (int8), G (int4), 0 (floats). */
   group: number;
+}
+
+/**
+ * LayerNorm of A's rows fused into the GEMM's A loads (torch.nn.LayerNorm over K, biased variance):
+ * A'[m, k] = (A[m, k] − mean_m) / sqrt(var_m + eps) · weight[k] + bias[k]. The row statistics are
+ * computed inside the kernel, so no normalized copy of A is written. Only variants that return
+ * true from supports() for such specs have the prologue (matmul-regblock).
+ */
+export interface GemmNormA {
+  /** γ [K], activation dtype. */
+  weight: GpuTensor;
+  /** β [K], activation dtype. */
+  bias: GpuTensor;
+  eps: number;
 }
 
 export interface GemmSpec {
@@ -45,6 +60,8 @@ export interface GemmSpec {
   resMode: number;
   /** Set when B is a packed weight (see GemmPackedB). */
   bPacked?: GemmPackedB;
+  /** LayerNorm prologue on A's rows (see GemmNormA). */
+  normA?: GemmNormA;
 }
 
 /** The Params uniform (GEMM_PARAMS in matmul.wgsl.ts) for a variant whose row blocks are `tileM` rows. */
@@ -55,12 +72,17 @@ export function gemmUniforms(s: GemmSpec, tileM: number): Uint8Array {
     ['u32', Math.ceil(s.m / tileM)], ['u32', s.aBatch], ['u32', s.bBatch], ['u32', s.m * s.n],
     ['u32', bStrideN], ['u32', bStrideK], ['u32', s.bias ? 1 : 0], ['u32', ACTIVATION_CODE[s.act]],
     ['u32', s.resMode], ['f32', s.alpha], ['u32', s.bPacked?.scaleOffset ?? 0], ['u32', s.bPacked?.group ?? 0],
+    ['f32', s.normA?.eps ?? 0],
   ]);
 }
 
-/** Bindings a, b, bias, residual, out. Unused optional inputs are bound to `a` (read-only aliasing is allowed) and switched off by uniforms. */
+/**
+ * Bindings a, b, bias, residual, out (+ γ, β of a normA prologue; the uniforms follow the last).
+ * Unused optional inputs are bound to `a` (read-only aliasing is allowed) and switched off by uniforms.
+ */
 export function gemmBindings(s: GemmSpec): GpuTensor[] {
-  return [s.a, s.b, s.bias ?? s.a, s.resMode === RESIDUAL_MODE.binding ? s.residual! : s.a, s.out];
+  const base = [s.a, s.b, s.bias ?? s.a, s.resMode === RESIDUAL_MODE.binding ? s.residual! : s.a, s.out];
+  return s.normA ? [...base, s.normA.weight, s.normA.bias] : base;
 }
 
 export function gemmFlops(s: GemmSpec): number {
@@ -71,7 +93,7 @@ export function gemmFlops(s: GemmSpec): number {
 export function gemmBytes(s: GemmSpec): number {
   const act = DTYPE_BYTES[s.a.dtype];
   const b = s.bPacked ? s.b.byteLength : DTYPE_BYTES[s.b.dtype] * s.b.size;
-  return act * (s.a.size + s.out.size * (s.resMode ? 2 : 1) + (s.bias ? s.n : 0)) + b;
+  return act * (s.a.size + s.out.size * (s.resMode ? 2 : 1) + (s.bias ? s.n : 0) + (s.normA ? 2 * s.k : 0)) + b;
 }
 
 /** Workgroup grid: x over column blocks, (y, z) folding batch × row blocks past 65 535. */

@@ -27,15 +27,16 @@ fn load_b_row(base: u32, col: u32, k: u32) -> vec4<f32> {
                    w_at(min(col + 2u, last) * p.k + k), w_at(min(col + 3u, last) * p.k + k));
 }`;
 
-export function gemmPackedVec4Source(format: WeightFormat, dtype: DType): string {
+/** `norm`: with the LayerNorm prologue on A (GemmSpec.normA). */
+export function gemmPackedVec4Source(format: WeightFormat, dtype: DType, norm = false): string {
   const seam: GemmBSeam = { decl: weightSeam(format, 1), load: LOAD_B_TILE_PACKED };
   // TB is unused: binding 1 is the packed words.
-  return gemmVec4Source('nk', dtype, 'f32', seam);
+  return gemmVec4Source('nk', dtype, 'f32', seam, norm);
 }
 
-export function gemmPackedScalarSource(format: WeightFormat, dtype: DType): string {
+export function gemmPackedScalarSource(format: WeightFormat, dtype: DType, norm = false): string {
   const seam: GemmBSeam = { decl: weightSeam(format, 1), load: LOAD_B_ROW_PACKED };
-  return gemmScalarSource(dtype, 'f32', seam);
+  return gemmScalarSource(dtype, 'f32', seam, norm);
 }
 
 /**

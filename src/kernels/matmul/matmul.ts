@@ -7,13 +7,14 @@ import type { Gpu } from '../../runtime/gpu.js';
 import { numel, shapeStr, type GpuTensor } from '../../runtime/tensor.js';
 import { check, type KernelProgram } from '../program.js';
 import { isPacked, type WeightOperand } from '../packed-weight/packed-weight.js';
-import type { GemmSpec } from './gemm-spec.js';
+import { layerNorm } from '../layer-norm/layer-norm.js';
+import type { GemmNormA, GemmSpec } from './gemm-spec.js';
 import { RESIDUAL_MODE, type Activation } from './matmul.wgsl.js';
 import { regblockProgram } from './regblock.js';
 import { GEMM_FAMILY } from './variants.js';
 
 export type { Activation } from './matmul.wgsl.js';
-export type { GemmSpec } from './gemm-spec.js';
+export type { GemmNormA, GemmSpec } from './gemm-spec.js';
 export { gemmWorkgroups } from './regblock.js';
 
 /** Checks a GEMM's operands (shared by every variant) and resolves the residual mode. */
@@ -37,8 +38,15 @@ export function validateGemm(s: Omit<GemmSpec, 'resMode'>): GemmSpec {
   }
   check(m > 0 && n > 0 && k > 0, where, `empty product M=${m} N=${n} K=${k}`);
   check(out.size === batch * m * n, where, `out ${shapeStr(out.shape)} does not hold ${batch}×${m}×${n} results`);
-  for (const [label, t] of [['a', a], ['b', b], ['bias', bias]] as const) {
+  for (const [label, t] of [['a', a], ['b', b], ['bias', bias], ['norm weight', s.normA?.weight], ['norm bias', s.normA?.bias]] as const) {
     check(!t || t.buffer !== out.buffer, where, `out aliases input ${label}; use a separate output tensor`);
+  }
+  if (s.normA) {
+    const { weight, bias: beta, eps } = s.normA;
+    check(weight.size === k && beta.size === k, where,
+      `LayerNorm prologue weight ${shapeStr(weight.shape)} / bias ${shapeStr(beta.shape)} do not match K=${k}`);
+    check(weight.dtype === dtype && beta.dtype === dtype, where, `LayerNorm prologue parameters must be ${dtype} like a`);
+    check(eps > 0, where, `LayerNorm prologue eps must be positive, got ${eps}`);
   }
   let resMode: number = RESIDUAL_MODE.none;
   if (residual) {
@@ -60,6 +68,11 @@ export interface LinearOptions {
   residual?: GpuTensor;
   /** Scales act(x·Wᵀ + b) before the residual is added. */
   alpha?: number;
+  /**
+   * LayerNorm of x over its features before the product: act(LN(x)·Wᵀ + b) + residual. Fused into
+   * the GEMM's A loads where the adapter's GEMM variant has the prologue (see `linear`).
+   */
+  norm?: GemmNormA;
 }
 
 /**
@@ -85,6 +98,7 @@ export function linearSpec(
     op: 'linear', a: x, b: isPacked(w) ? w.data : w, out, bias, residual: opts.residual,
     batch: 1, m, n, k, aBatch: 0, bBatch: 0, layout: 'nk', act: opts.act ?? 'none', alpha: opts.alpha ?? 1,
     bPacked: isPacked(w) ? { format: w.format, scaleOffset: w.scaleOffset, group: w.group } : undefined,
+    normA: opts.norm,
   });
 }
 
@@ -108,8 +122,27 @@ export function linear(
   out?: GpuTensor,
 ): GpuTensor {
   const o = out ?? gpu.empty([...x.shape.slice(0, -1), w.shape[0]], x.dtype, 'linear');
-  gpu.runOp(GEMM_FAMILY, linearSpec(x, w, bias, o, opts));
+  const spec = linearSpec(x, w, bias, o, opts);
+  if (!spec.normA || normFusible(gpu, spec)) {
+    gpu.runOp(GEMM_FAMILY, spec);
+    return o;
+  }
+  // The variant this adapter runs for the plain product has no prologue: LayerNorm, then GEMM.
+  const { weight, bias: beta, eps } = spec.normA;
+  const xn = layerNorm(gpu, spec.a, weight, beta, eps);
+  gpu.runOp(GEMM_FAMILY, { ...spec, a: xn, normA: undefined });
+  xn.release();
   return o;
+}
+
+/**
+ * Whether the LayerNorm prologue runs fused: only where the variant the selector would pick for
+ * the plain product (forced, tuned or heuristic) also supports the prologue, so asking for the
+ * fusion never moves a GEMM off the kernel the adapter prefers (the GPU-class variants have none).
+ */
+export function normFusible(gpu: Gpu, spec: GemmSpec): boolean {
+  const plain = gpu.kernels.pick(GEMM_FAMILY, { ...spec, normA: undefined });
+  return plain.variant.supports(spec, gpu.kernels.target);
 }
 
 export interface MatmulOptions {

@@ -13,6 +13,9 @@
 //  - vec4 with B as [N, K] ("nk": PyTorch Linear weights, matmul with transB), needs K % 4 == 0;
 //  - vec4 with B as [K, N] ("kn": plain matmul), needs K % 4 == 0 and N % 4 == 0;
 //  - scalar with B addressed through (stride_n, stride_k), any K and N.
+// With `norm` (GemmSpec.normA), a LayerNorm prologue normalizes A's rows on load: each invocation
+// first computes the statistics of its 16 rows (ln_stats, the shifted two-pass sums of
+// layer-norm.wgsl.ts), then load_a_rows / load_a_col return (A − mean) · rstd · γ + β.
 // `load_b_tile` / `load_b_row` are the weight-load seam: packed weights (f16/bf16/int8/int4, see
 // matmul-packed.wgsl.ts) replace only them and the `b` binding (GemmBSeam). Activations (a, bias,
 // residual, out) are stored as `T` and float weights B as `TB`, each f32 or f16 independently;
@@ -56,6 +59,10 @@ struct Params {
 }
 `;
 
+// The Params of the LayerNorm prologue's kernels: GEMM_PARAMS + eps (gemmUniforms writes it last;
+// the other kernels ignore the trailing word, so their sources stay as they were).
+const NORM_PARAMS = GEMM_PARAMS.replace('q_group: u32,', 'q_group: u32,\n  ln_eps: f32,');
+
 /** Bindings 2..5 of every GEMM variant: bias, residual, out (all `T`) and the uniforms. */
 export const GEMM_OUT_BINDINGS = /* wgsl */ `
 @group(0) @binding(2) var<storage, read> bias: array<T>;
@@ -64,9 +71,61 @@ export const GEMM_OUT_BINDINGS = /* wgsl */ `
 @group(0) @binding(5) var<uniform> p: Params;
 `;
 
-const BINDINGS_TAIL = /* wgsl */ `${GEMM_OUT_BINDINGS}
+// With the LayerNorm prologue, γ and β take bindings 5 and 6 and the uniforms move to 7
+// (the launcher puts the uniforms after the last storage binding).
+const NORM_OUT_BINDINGS = /* wgsl */ `
+@group(0) @binding(2) var<storage, read> bias: array<T>;
+@group(0) @binding(3) var<storage, read> residual: array<T>;
+@group(0) @binding(4) var<storage, read_write> out: array<T>;
+@group(0) @binding(7) var<uniform> p: Params;
+`;
+
+function bindingsTail(norm: boolean): string {
+  return `${norm ? NORM_OUT_BINDINGS : GEMM_OUT_BINDINGS}
 override WG: u32 = 8;
 `;
+}
+
+// Statistics of the invocation's 16 rows (row0 .. row0 + 15, clamped like the loads): row
+// row0 + 4i + r has shift ln_sh[i][r] (its first value), shifted mean ln_mu[i][r] and
+// 1/sqrt(var + eps) ln_rs[i][r]. Two sweeps per row, as layer-norm.wgsl.ts.
+function lnStats(vec4: boolean): string {
+  const n = vec4 ? 'p.k / 4u' : 'p.k';
+  const ld = vec4 ? 'vec4<f32>(a[at + q])' : 'f32(a[at + q])';
+  const first = vec4 ? 'f32(a[at].x)' : 'f32(a[at])';
+  const sum = vec4 ? 's.x + s.y + s.z + s.w' : 's';
+  const sq = vec4 ? 'v.x + v.y + v.z + v.w' : 'v';
+  const zero = vec4 ? 'vec4<f32>()' : '0.0';
+  return /* wgsl */ `
+var<private> ln_row0: u32;
+var<private> ln_sh: array<vec4<f32>, 4>;
+var<private> ln_mu: array<vec4<f32>, 4>;
+var<private> ln_rs: array<vec4<f32>, 4>;
+
+fn ln_stats(base: u32, row0: u32) {
+  ln_row0 = row0;
+  let last = p.m - 1u;
+  let n = ${n};
+  for (var i = 0u; i < 4u; i++) {
+    for (var r = 0u; r < 4u; r++) {
+      let at = base + min(row0 + 4u * i + r, last) * n;
+      let shift = ${first};
+      var s = ${zero};
+      for (var q = 0u; q < n; q++) { s += ${ld} - shift; }
+      let m = (${sum}) / f32(p.k);
+      var v = ${zero};
+      for (var q = 0u; q < n; q++) {
+        let d = (${ld} - shift) - m;
+        v += d * d;
+      }
+      ln_sh[i][r] = shift;
+      ln_mu[i][r] = m;
+      ln_rs[i][r] = 1.0 / sqrt((${sq}) / f32(p.k) + p.ln_eps);
+    }
+  }
+}
+`;
+}
 
 /** The fused epilogue of every GEMM variant: bias, activation, alpha, residual (binding or in place). */
 export const GEMM_EPILOGUE = /* wgsl */ `
@@ -149,28 +208,28 @@ export interface GemmBSeam {
 }
 
 /** vec4 kernel: A [batch, M, K] and B in `layout`, both read as vec4 along their contiguous axis. */
-export function gemmVec4Source(layout: BLayout, dtype: DType, weight: DType = dtype, seam?: GemmBSeam): string {
+export function gemmVec4Source(layout: BLayout, dtype: DType, weight: DType = dtype, seam?: GemmBSeam, norm = false): string {
   return /* wgsl */ `${gemmHeader(dtype, weight)}
-${GEMM_PARAMS}
+${norm ? NORM_PARAMS : GEMM_PARAMS}
 @group(0) @binding(0) var<storage, read> a: array<vec4<T>>;
 ${seam?.decl ?? '@group(0) @binding(1) var<storage, read> b: array<vec4<TB>>;'}
-${BINDINGS_TAIL}
+${bindingsTail(norm)}
 ${EPILOGUE}
 ${seam?.load ?? LOAD_B_TILE[layout]}
 
 // Rows row..row+3 of A at k-quad kq; column r of the result is A[row + r, 4kq..4kq+3].
-fn load_a_rows(base: u32, row: u32, kq: u32) -> mat4x4<f32> {
+fn ${norm ? 'load_a_raw' : 'load_a_rows'}(base: u32, row: u32, kq: u32) -> mat4x4<f32> {
   let last = p.m - 1u;
   let kv = p.k / 4u;
   return mat4x4<f32>(
     vec4<f32>(a[base + min(row, last) * kv + kq]), vec4<f32>(a[base + min(row + 1u, last) * kv + kq]),
     vec4<f32>(a[base + min(row + 2u, last) * kv + kq]), vec4<f32>(a[base + min(row + 3u, last) * kv + kq]));
-}
+}${norm ? `\n${NORM_A_ROWS}` : ''}
 
 ${ENTRY} {
 ${BLOCK_IDS}
   let a_base = bi * (p.a_batch / 4u);
-  let b_base = bi * (p.b_batch / 4u);
+  let b_base = bi * (p.b_batch / 4u);${norm ? '\n  ln_stats(a_base, row);' : ''}
   // c<i><j>: rows row + 4i .. +3, columns col + 4j .. +3; c[r][c] = out(row + 4i + r, col + 4j + c).
   var c00 = mat4x4<f32>(); var c01 = mat4x4<f32>();
   var c10 = mat4x4<f32>(); var c11 = mat4x4<f32>();
@@ -194,6 +253,33 @@ ${STORE_BLOCK}
 `;
 }
 
+// load_a_rows of the LayerNorm prologue: the same 4×4 block, normalized (column r is row row + r).
+const NORM_A_ROWS = /* wgsl */ `
+@group(0) @binding(5) var<storage, read> ln_w: array<vec4<T>>;
+@group(0) @binding(6) var<storage, read> ln_b: array<vec4<T>>;
+${lnStats(true)}
+fn load_a_rows(base: u32, row: u32, kq: u32) -> mat4x4<f32> {
+  let x = load_a_raw(base, row, kq);
+  let i = (row - ln_row0) / 4u;
+  let g = vec4<f32>(ln_w[kq]);
+  let b = vec4<f32>(ln_b[kq]);
+  let sh = ln_sh[i];
+  let mu = ln_mu[i];
+  let rs = ln_rs[i];
+  return mat4x4<f32>(((x[0] - sh.x) - mu.x) * rs.x * g + b, ((x[1] - sh.y) - mu.y) * rs.y * g + b,
+                     ((x[2] - sh.z) - mu.z) * rs.z * g + b, ((x[3] - sh.w) - mu.w) * rs.w * g + b);
+}`;
+
+// load_a_col of the LayerNorm prologue: A[row..row+3, k] normalized (one value per row).
+const NORM_A_COL = /* wgsl */ `
+@group(0) @binding(5) var<storage, read> ln_w: array<T>;
+@group(0) @binding(6) var<storage, read> ln_b: array<T>;
+${lnStats(false)}
+fn load_a_col(base: u32, row: u32, k: u32) -> vec4<f32> {
+  let i = (row - ln_row0) / 4u;
+  return ((load_a_raw(base, row, k) - ln_sh[i]) - ln_mu[i]) * ln_rs[i] * f32(ln_w[k]) + f32(ln_b[k]);
+}`;
+
 // B[k, col..col+3] (weight-load seam of the scalar path).
 const LOAD_B_ROW = /* wgsl */ `
 fn load_b_row(base: u32, col: u32, k: u32) -> vec4<f32> {
@@ -204,21 +290,21 @@ fn load_b_row(base: u32, col: u32, k: u32) -> vec4<f32> {
 }`;
 
 /** Scalar kernel for any K and N: A [batch, M, K] row-major, B[k, n] at b_stride_k * k + b_stride_n * n. */
-export function gemmScalarSource(dtype: DType, weight: DType = dtype, seam?: GemmBSeam): string {
+export function gemmScalarSource(dtype: DType, weight: DType = dtype, seam?: GemmBSeam, norm = false): string {
   return /* wgsl */ `${gemmHeader(dtype, weight)}
-${GEMM_PARAMS}
+${norm ? NORM_PARAMS : GEMM_PARAMS}
 @group(0) @binding(0) var<storage, read> a: array<T>;
 ${seam?.decl ?? '@group(0) @binding(1) var<storage, read> b: array<TB>;'}
-${BINDINGS_TAIL}
+${bindingsTail(norm)}
 ${EPILOGUE}
 ${seam?.load ?? LOAD_B_ROW}
 
 // A[row..row+3, k].
-fn load_a_col(base: u32, row: u32, k: u32) -> vec4<f32> {
+fn ${norm ? 'load_a_raw' : 'load_a_col'}(base: u32, row: u32, k: u32) -> vec4<f32> {
   let last = p.m - 1u;
   return vec4<f32>(f32(a[base + min(row, last) * p.k + k]), f32(a[base + min(row + 1u, last) * p.k + k]),
                    f32(a[base + min(row + 2u, last) * p.k + k]), f32(a[base + min(row + 3u, last) * p.k + k]));
-}
+}${norm ? `\n${NORM_A_COL}` : ''}
 
 // Outer product with column r = bv * av[r] (same accumulator layout as the vec4 kernels).
 fn outer(bv: vec4<f32>, av: vec4<f32>) -> mat4x4<f32> {
@@ -228,7 +314,7 @@ fn outer(bv: vec4<f32>, av: vec4<f32>) -> mat4x4<f32> {
 ${ENTRY} {
 ${BLOCK_IDS}
   let a_base = bi * p.a_batch;
-  let b_base = bi * p.b_batch;
+  let b_base = bi * p.b_batch;${norm ? '\n  ln_stats(a_base, row);' : ''}
   var c00 = mat4x4<f32>(); var c01 = mat4x4<f32>();
   var c10 = mat4x4<f32>(); var c11 = mat4x4<f32>();
   var c20 = mat4x4<f32>(); var c21 = mat4x4<f32>();

@@ -2,6 +2,7 @@
 // invocation, 8-lane workgroups, no workgroup memory). Fastest on CPU adapters (lavapipe,
 // SwiftShader), where barriers and shared memory are expensive; the default there. Packed weights
 // (GemmSpec.bPacked: f16/bf16/int8/int4) swap in the dequantizing B seam of matmul-packed.wgsl.ts.
+// The only variant with the LayerNorm prologue on A (GemmSpec.normA).
 import type { KernelProgram } from '../program.js';
 import type { KernelVariant } from '../registry.js';
 import { gemmBindings, gemmBytes, gemmDtypesSupported, gemmDtypeTag, gemmFlops, gemmGrid, gemmUniforms, type GemmSpec } from './gemm-spec.js';
@@ -23,11 +24,12 @@ export function regblockProgram(s: GemmSpec): KernelProgram {
   const vec4 = s.k % 4 === 0 && (s.layout === 'nk' || s.n % 4 === 0);
   const strategy = vec4 ? `${s.layout}4` : 'scalar';
   const packed = s.bPacked;
+  const norm = !!s.normA;
   const source = packed
-    ? () => (vec4 ? gemmPackedVec4Source(packed.format, dtype) : gemmPackedScalarSource(packed.format, dtype))
-    : () => (vec4 ? gemmVec4Source(s.layout, dtype, weight) : gemmScalarSource(dtype, weight));
+    ? () => (vec4 ? gemmPackedVec4Source(packed.format, dtype, norm) : gemmPackedScalarSource(packed.format, dtype, norm))
+    : () => (vec4 ? gemmVec4Source(s.layout, dtype, weight, undefined, norm) : gemmScalarSource(dtype, weight, undefined, norm));
   return {
-    name: `matmul-regblock-${strategy}-${gemmDtypeTag(s)}`,
+    name: `matmul-regblock-${strategy}${norm ? '-ln' : ''}-${gemmDtypeTag(s)}`,
     source,
     constants: { WG },
     bindings: gemmBindings(s),

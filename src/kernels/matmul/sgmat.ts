@@ -67,7 +67,7 @@ export const sgmatVariant: KernelVariant<GemmSpec> = {
   id: 'matmul-sgmat',
   // f16 activations: the fragments are f16, so f32 activations would silently lose precision.
   // No packed-weight seam (untestable on the software adapters): packed B falls back.
-  supports: (s, t) => s.a.dtype === 'f16' && !s.bPacked && sgmatConfigs(t).length > 0,
+  supports: (s, t) => !s.normA && s.a.dtype === 'f16' && !s.bPacked && sgmatConfigs(t).length > 0,
   configs: (_s, t) => sgmatConfigs(t),
   build: (s, cfg) => [sgmatProgram(s, cfg)],
 };

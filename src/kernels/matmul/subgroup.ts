@@ -65,7 +65,7 @@ export function subgroupProgram(s: GemmSpec, cfg: KernelConfig, t?: GpuTarget): 
 
 export const subgroupVariant: KernelVariant<GemmSpec> = {
   id: 'matmul-subgroup',
-  supports: (s, t) => t.subgroups && gemmDtypesSupported(s, t.f16) && subgroupConfigs(s, t).length > 0,
+  supports: (s, t) => !s.normA && t.subgroups && gemmDtypesSupported(s, t.f16) && subgroupConfigs(s, t).length > 0,
   configs: (s, t) => subgroupConfigs(s, t),
   build: (s, cfg) => [subgroupProgram(s, cfg)],
 };

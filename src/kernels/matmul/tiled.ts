@@ -78,7 +78,7 @@ export function tiledProgram(s: GemmSpec, cfg: KernelConfig): KernelProgram {
 
 export const tiledVariant: KernelVariant<GemmSpec> = {
   id: 'matmul-tiled',
-  supports: (s, t) => gemmDtypesSupported(s, t.f16) && tiledConfigs(s, t).length > 0,
+  supports: (s, t) => !s.normA && gemmDtypesSupported(s, t.f16) && tiledConfigs(s, t).length > 0,
   configs: (s, t) => tiledConfigs(s, t),
   build: (s, cfg) => [tiledProgram(s, cfg)],
 };

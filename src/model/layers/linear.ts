@@ -2,7 +2,9 @@
 // residual add: y = act(x·Wᵀ + b) + residual. Also serves 1×1 convolutions in channels-last
 // layout (weights [out, in, 1, 1] are viewed as [out, in]). The weight is in the scope's weight
 // format (precision.ts): packed formats are dequantized in registers by the GEMM's weight seam.
-import { linear, type Activation as LinearActivation } from '../../kernels/matmul/matmul.js';
+// A `prologue` LayerNorm (a LayerNorm layer) normalizes x first, fused into the GEMM's A loads
+// where the adapter's GEMM variant allows it (kernels/matmul/matmul.ts: linear).
+import { linear, type Activation as LinearActivation, type GemmNormA } from '../../kernels/matmul/matmul.js';
 import type { WeightOperand } from '../../kernels/packed-weight/packed-weight.js';
 import type { Gpu } from '../../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../../runtime/tensor.js';
@@ -14,6 +16,8 @@ export interface LinearOptions {
   act?: LinearActivation;
   /** Added after the activation; same shape as the output. */
   residual?: GpuTensor;
+  /** LayerNorm over x's features applied before the product: y = act(LN(x)·Wᵀ + b) + residual. */
+  prologue?: GemmNormA;
 }
 
 export class Linear {
@@ -50,7 +54,19 @@ export class Linear {
     const k = x.shape[x.shape.length - 1];
     if (k !== this.inDim) throw new Error(`Linear ${this.scope.prefix}: input ${shapeStr(x.shape)} has ${k} channels, expected ${this.inDim}`);
     const m = x.size / k;
-    const y = linear(this.gpu, x.reshape([m, k]), this.weight, this.bias, { act: opts.act ?? 'none', residual: opts.residual?.reshape([m, this.outDim]) }, out?.reshape([m, this.outDim]));
+    if (opts.prologue && opts.prologue.weight.size !== k) {
+      throw new Error(`Linear ${this.scope.prefix}: LayerNorm prologue has ${opts.prologue.weight.size} channels, input has ${k}`);
+    }
+    const y = linear(
+      this.gpu, x.reshape([m, k]), this.weight, this.bias,
+      { act: opts.act ?? 'none', residual: opts.residual?.reshape([m, this.outDim]), norm: opts.prologue && normOperand(opts.prologue) },
+      out?.reshape([m, this.outDim]),
+    );
     return out ?? y;
   }
+}
+
+/** Only the fields the GEMM prologue reads (a LayerNorm layer has more). */
+function normOperand(n: GemmNormA): GemmNormA {
+  return { weight: n.weight, bias: n.bias, eps: n.eps };
 }

@@ -5,6 +5,7 @@
 import { unary } from '../../kernels/elementwise/elementwise.js';
 import type { Gpu } from '../../runtime/gpu.js';
 import type { GpuTensor } from '../../runtime/tensor.js';
+import type { GemmNormA } from '../../kernels/matmul/matmul.js';
 import type { WeightScope } from '../weights.js';
 import { Linear, type LinearActivation } from './linear.js';
 import { chunkRanges, rowSlice } from './rows.js';
@@ -43,27 +44,31 @@ export class Mlp {
     return this.layers[this.layers.length - 1].outDim;
   }
 
-  /** x [M, in] → [M, out] (+ residual [M, out]). */
-  forward(x: GpuTensor, residual?: GpuTensor, out?: GpuTensor): GpuTensor {
+  /**
+   * x [M, in] → [M, out] (+ residual [M, out]). `prologue`: a LayerNorm over x's features fused
+   * into the first layer (see Linear), so MLP(LN(x)) reads x directly.
+   */
+  forward(x: GpuTensor, residual?: GpuTensor, out?: GpuTensor, prologue?: GemmNormA): GpuTensor {
     const m = x.size / this.inDim;
     const widest = Math.max(...this.layers.slice(0, -1).map((l) => l.outDim), 0);
     const ranges = chunkRanges(this.gpu, m, widest * 4, [this.inDim, this.outDim], this.opts.chunkBytes, `Mlp ${this.layers[0].scope.prefix}`);
-    if (ranges.length === 1) return this.rows(x, residual, out);
+    if (ranges.length === 1) return this.rows(x, residual, out, prologue);
     const o = out ?? this.gpu.empty([m, this.outDim], x.dtype, 'mlp out');
     for (const [r0, r1] of ranges) {
-      this.rows(rowSlice(x, r0, r1), residual && rowSlice(residual, r0, r1), rowSlice(o, r0, r1));
+      this.rows(rowSlice(x, r0, r1), residual && rowSlice(residual, r0, r1), rowSlice(o, r0, r1), prologue);
     }
     return o;
   }
 
-  private rows(x: GpuTensor, residual?: GpuTensor, out?: GpuTensor): GpuTensor {
+  private rows(x: GpuTensor, residual?: GpuTensor, out?: GpuTensor, prologue?: GemmNormA): GpuTensor {
     const sigmoid = this.opts.sigmoidOutput ?? false;
     if (sigmoid && residual) throw new Error(`Mlp ${this.layers[0].scope.prefix}: a residual with sigmoid output is not supported`);
     let h = x;
     const last = this.layers.length - 1;
     for (let i = 0; i <= last; i++) {
       const isLast = i === last;
-      const next = this.layers[i].forward(h, isLast ? { residual } : { act: this.opts.act }, isLast && !sigmoid ? out : undefined);
+      const opts = isLast ? { residual } : { act: this.opts.act };
+      const next = this.layers[i].forward(h, i === 0 ? { ...opts, prologue } : opts, isLast && !sigmoid ? out : undefined);
       if (h !== x) h.release();
       h = next;
     }
