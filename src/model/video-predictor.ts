@@ -7,6 +7,7 @@
 import type { Gpu } from '../runtime/gpu.js';
 import type { GpuTensor } from '../runtime/tensor.js';
 import { FeatureScheduler, type SchedulerOptions, type SliceSource } from './feature-scheduler.js';
+import { fillHoles } from './fill-holes.js';
 import { applyNonOverlap, bilinearResize, binarize } from './mask-postprocess.js';
 import { MemoryBank, memoryBankShared, type MemoryBankShared } from './memory-bank.js';
 import type { Sam2Model } from './sam2-model.js';
@@ -29,6 +30,12 @@ export interface VideoOptions extends SchedulerOptions {
    * MedSAM2 3-D protocol resets the state between passes). Default true.
    */
   independentPasses?: boolean;
+  /**
+   * Background components (logit <= 0, 8-connected) of at most this many low-res pixels are set to
+   * logit 0.1 in every slice's output, on the GPU (upstream fill_hole_area; 0 = off). Default: the
+   * model config's (8 for the official presets, 0 for the fixtures' micro model).
+   */
+  fillHoleArea?: number;
 }
 
 /** Options of `Sam2Video.propagate`. */
@@ -101,6 +108,7 @@ export class Sam2Video {
   private progress: PropagationProgress | null = null;
   private readonly S: number;
   private readonly lowSide: number;
+  private readonly fillHoleArea: number;
   /** The slices of the public form of `create`, so `resumeOn(model)` can load them for another model. */
   private slices: Pick<VideoCreateOptions, 'numFrames' | 'width' | 'height' | 'loadSlice'> | null = null;
 
@@ -115,6 +123,10 @@ export class Sam2Video {
     this.shared = memoryBankShared(gpu, parts.config, weights, parts.maskmemPos);
     this.S = parts.config.imageSize;
     this.lowSide = parts.config.lowResMaskSize;
+    this.fillHoleArea = opts.fillHoleArea ?? parts.config.predictor.fillHoleArea;
+    if (!Number.isInteger(this.fillHoleArea) || this.fillHoleArea < 0) {
+      throw new Error(`Sam2Video: fillHoleArea must be a non-negative integer, got ${this.fillHoleArea}`);
+    }
   }
 
   /**
@@ -263,7 +275,7 @@ export class Sam2Video {
     const { isInit, reverse, key } = this.storageFor(o, slice);
     const feats = this.scheduler.get(slice);
     const heads = await this.parts.maskAsOutput(feats, t);
-    const out = await this.toFrameOut(heads, true);
+    const out = await this.toFrameOut(heads, true, true);
     out.maskPrompt = m;
     void isInit;
     void reverse;
@@ -347,16 +359,32 @@ export class Sam2Video {
     return this.toFrameOut(heads, true);
   }
 
-  private async toFrameOut(heads: HeadsOutput, keepPending: boolean): Promise<FrameOut> {
+  private async toFrameOut(heads: HeadsOutput, keepPending: boolean, maskPrompt = false): Promise<FrameOut> {
+    // fill_hole_area acts on the stored and returned logits only, as upstream: a tracked slice's
+    // memory was already encoded from the unfilled masks, a prompted slice's is encoded later
+    // (preflight) from the filled ones.
+    const filled = this.fillHoleArea > 0 ? fillHoles(this.gpu, heads.lowResMasks, this.fillHoleArea) : heads.lowResMasks;
     // The pointer comes back too (a few hundred floats): with the logits it is all a resumed run
-    // needs to rebuild this slice's memory on another device.
-    const [lowResHost, objPtrHost] = await Promise.all([this.gpu.read(heads.lowResMasks), this.gpu.read(heads.objPtr)]);
+    // needs to rebuild this slice's memory on another device (with the unfilled logits where the
+    // memory saw those).
+    const reads = [this.gpu.read(filled), this.gpu.read(heads.objPtr)];
+    if (filled !== heads.lowResMasks && !keepPending) reads.push(this.gpu.read(heads.lowResMasks));
+    const [lowResHost, objPtrHost, memLowResHost] = await Promise.all(reads);
     heads.lowResMasks.release();
     const out: FrameOut = { lowResHost, objPtrHost, objectScoreLogit: heads.objectScoreLogit };
+    if (memLowResHost) out.memLowResHost = memLowResHost;
     if (keepPending) {
-      out.pending = { highRes: heads.highResMasks, objPtr: heads.objPtr };
+      let highRes = heads.highResMasks;
+      if (filled !== heads.lowResMasks && !maskPrompt) {
+        // The preflight memory sees the upsampled filled logits (a mask prompt's is the mask itself).
+        highRes = this.parts.upsampleLowRes(filled);
+        heads.highResMasks.release();
+      }
+      if (filled !== heads.lowResMasks) filled.release();
+      out.pending = { highRes, objPtr: heads.objPtr };
       return out;
     }
+    if (filled !== heads.lowResMasks) filled.release();
     heads.highResMasks.release();
     heads.objPtr.release();
     return out;

@@ -17,6 +17,11 @@ export interface ResumableOutput {
   maskPrompt?: Float32Array;
   /** Whether the memory encoder binarized the mask (set once the output is in the bank). */
   memBinarize?: boolean;
+  /**
+   * The low-res logits the memory was encoded from, where they differ from lowResHost: a tracked
+   * slice's memory is encoded before fill_hole_area fills the holes of the stored logits.
+   */
+  memLowResHost?: Float32Array;
 }
 
 /** Refuses a resume target that is not the same model on the same volume. */
@@ -57,7 +62,7 @@ export async function recreateHeads(gpu: Gpu, parts: Sam2Parts, feats: ImageFeat
 /** The memory of a stored output, re-encoded on the current device (the caller stores and releases it). */
 export async function reencodeMemory(gpu: Gpu, parts: Sam2Parts, feats: ImageFeatures, out: ResumableOutput): Promise<{ memory: GpuTensor; objPtr: GpuTensor }> {
   if (out.memBinarize === undefined) throw new Error('resume: an output in the memory bank has no record of how its memory was encoded');
-  const { highRes, objPtr } = await recreateHeads(gpu, parts, feats, out);
+  const { highRes, objPtr } = await recreateHeads(gpu, parts, feats, { ...out, lowResHost: out.memLowResHost ?? out.lowResHost });
   const memory = parts.encodeMemory(feats.l2, highRes, out.memBinarize, out.objectScoreLogit);
   highRes.release();
   return { memory, objPtr };
