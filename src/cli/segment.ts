@@ -40,6 +40,8 @@ object in the order given).
   --window W             intensity window (see below)
   --direction D          both (default), forward or backward from the prompted slice
   --max-slices N         most slices to track in each direction (default: to the ends)
+  --fill-hole-area N     fill background holes of at most N low-res mask pixels in every slice
+                         (default: the model's, 8 for the official configs; 0 = off)
   --largest-component    keep only the largest 3-D connected component of each object
   --series UID           DICOM folder holding several series: the SeriesInstanceUID to read
   --frame N              4D NIfTI: the frame (0-based) to segment
@@ -138,6 +140,14 @@ export function maxSlicesOption(values: Record<string, unknown>, usage: string):
   return Number(raw);
 }
 
+/** --fill-hole-area N (0 = off); undefined leaves the model config's. */
+export function fillHoleAreaOption(values: Record<string, unknown>, usage: string): number | undefined {
+  const raw = values['fill-hole-area'];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new UsageError(`--fill-hole-area must be a non-negative integer, got "${String(raw)}"`, usage);
+  return Number(raw);
+}
+
 /** --series, --frame and --max-volume-mb: which part of the input to read, and how much at most. */
 export function volumeFileOptions(values: Record<string, unknown>, usage: string): VolumeFileOptions {
   const frame = values.frame;
@@ -223,6 +233,7 @@ export async function run(argv: string[]): Promise<number> {
       window: { type: 'string' },
       direction: { type: 'string' },
       'max-slices': { type: 'string' },
+      'fill-hole-area': { type: 'string' },
       'largest-component': { type: 'boolean' },
       ...VOLUME_FILE_OPTIONS,
       force: { type: 'boolean' },
@@ -244,6 +255,7 @@ export async function run(argv: string[]): Promise<number> {
   const axis = parseAxisOption(values, USAGE);
   const direction = parseDirection(values, USAGE);
   const maxSlices = maxSlicesOption(values, USAGE);
+  const fillHoleArea = fillHoleAreaOption(values, USAGE);
   const window = parseWindowOption(values);
   const fileOptions = volumeFileOptions(values, USAGE);
   let sliceIndex: number | undefined;
@@ -298,6 +310,7 @@ export async function run(argv: string[]): Promise<number> {
         segmentVolume(engine.gpu, engine.model, prepared, prompts, {
           direction,
           maxSlices,
+          fillHoleArea,
           largestComponent: values['largest-component'] === true,
           signal,
           onSlice: (done, n) => bar?.update(done, n),

@@ -104,6 +104,8 @@ export interface SegmenterOptions {
   nonOverlapMasks?: boolean;
   /** Slices encoded ahead of the memory chain (default: the predictor's). */
   lookahead?: number;
+  /** Small background holes filled in every slice's mask (default: the model config's, see VideoOptions). */
+  fillHoleArea?: number;
 }
 
 /** Segments a prepared volume: prompts per object, then propagation into one label map. */
@@ -126,6 +128,7 @@ export class VolumeSegmenter {
     const video = Sam2Video.create(gpu, model, model.root, volumeSliceSource(prepared, model), {
       nonOverlapMasks: options.nonOverlapMasks,
       lookahead: options.lookahead,
+      fillHoleArea: options.fillHoleArea,
     });
     return new VolumeSegmenter(prepared, video);
   }
@@ -260,6 +263,7 @@ export async function segmentVolume(
   const segmenter = VolumeSegmenter.create(gpu, model, prepared, {
     nonOverlapMasks: options.nonOverlapMasks ?? prompts.length > 1,
     lookahead: options.lookahead,
+    fillHoleArea: options.fillHoleArea,
   });
   try {
     for (const p of prompts) await segmenter.prompt(p);
