@@ -197,11 +197,30 @@ export class MemoryBank {
 
   /** Forgets all non-conditioning outputs (before a fresh propagation pass). */
   clearNonCond(): void {
-    for (const [f, s] of this.nonCondSlots) {
-      this.freeSlots.push(s);
-      this.ptrFrames.delete(f);
-    }
+    for (const s of this.nonCondSlots.values()) this.freeSlots.push(s);
     this.nonCondSlots.clear();
+    // The pointers of evicted memories too: they are outputs of the forgotten pass like the rest.
+    for (const f of [...this.ptrFrames]) if (!this.condSlots.has(f)) this.ptrFrames.delete(f);
+  }
+
+  /**
+   * A new bank holding copies of this bank's conditioning memories and pointers only (what
+   * `clearNonCond` would leave), copied on the GPU in prompting order: for a propagation pass that
+   * runs beside this bank's.
+   */
+  forkCond(): MemoryBank {
+    const b = new MemoryBank(this.gpu, this.cfg, this.shared, this.numFrames);
+    const bytes = this.slotWords * 4;
+    const row = this.hidden * 4;
+    for (const [frame, slot] of this.condSlots) {
+      const s = b.takeSlot();
+      b.condSlots.set(frame, s);
+      const enc = this.gpu.recorder.commandEncoder();
+      enc.copyBufferToBuffer(this.slab.buffer, slot * bytes, b.slab.buffer, s * bytes, bytes);
+      enc.copyBufferToBuffer(this.ptrStore.buffer, frame * row, b.ptrStore.buffer, frame * row, row);
+      b.ptrFrames.add(frame);
+    }
+    return b;
   }
 
   /** Keeps the memories a later query can reach: near the front just written, or near a conditioning frame. */
