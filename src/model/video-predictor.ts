@@ -31,6 +31,13 @@ export interface VideoOptions extends SchedulerOptions {
    */
   independentPasses?: boolean;
   /**
+   * With direction 'both' and independent passes, run the passes interleaved, one slice of each in
+   * turn (start, start−1, start+1, start−2, …; the rest of the longer pass at the end), so the GPU
+   * always has independent work. Masks and the final state are exactly those of running the passes
+   * one after the other (false). Default true.
+   */
+  interleavePasses?: boolean;
+  /**
    * Background components (logit <= 0, 8-connected) of at most this many low-res pixels are set to
    * logit 0.1 in every slice's output, on the GPU (upstream fill_hole_area; 0 = off). Default: the
    * model config's (8 for the official presets, 0 for the fixtures' micro model).
@@ -42,7 +49,10 @@ export interface VideoOptions extends SchedulerOptions {
 export interface PropagateOptions {
   /** First slice (default: the earliest prompted slice over all objects). */
   from?: number;
-  /** Default 'forward'; 'both' runs a forward then a backward pass. */
+  /**
+   * Default 'forward'; 'both' runs a forward and a backward pass (interleaved with independent
+   * passes, see `interleavePasses`: slices are then yielded alternately from each pass).
+   */
   direction?: Direction;
   /** Most slices to track per pass (default: all). */
   maxSlices?: number;
@@ -79,6 +89,15 @@ interface PropagationProgress {
   logits: boolean;
   pass: number;
   index: number;
+  /** Interleaved passes: the next index of each; `pass`/`index` name the next step. */
+  indices?: number[];
+}
+
+/** A pass's own tracking state: the backward pass's while it runs interleaved with the forward one. */
+interface PassState {
+  bank: MemoryBank;
+  nonCond: Map<number, FrameOut>;
+  tracked: Map<number, { reverse: boolean }>;
 }
 
 interface ObjectState {
@@ -91,6 +110,8 @@ interface ObjectState {
   tempCond: Map<number, FrameOut>;
   tempNonCond: Map<number, FrameOut>;
   tracked: Map<number, { reverse: boolean }>;
+  /** The interleaved backward pass's state (see runInterleaved). */
+  back?: PassState;
 }
 
 /**
@@ -423,6 +444,7 @@ export class Sam2Video {
   async *propagate(opts: PropagateOptions = {}): AsyncGenerator<SliceResult> {
     this.cancelled = false;
     this.progress = null;
+    this.settleBackPasses(false);
     this.preflight();
     const n = this.source.numFrames;
     const start = opts.from ?? Math.min(...[...this.objects.values()].flatMap((o) => [...o.cond.keys()]));
@@ -442,7 +464,8 @@ export class Sam2Video {
       // 'both' yields the start slice once.
       return p > 0 ? order.slice(1) : order;
     });
-    this.progress = { passes, reverse: reverses, logits: opts.logits ?? false, pass: 0, index: 0 };
+    const interleave = passes.length === 2 && (this.opts.independentPasses ?? true) && (this.opts.interleavePasses ?? true);
+    this.progress = { passes, reverse: reverses, logits: opts.logits ?? false, pass: 0, index: 0, indices: interleave ? [0, 0] : undefined };
     yield* this.run(this.progress);
   }
 
@@ -482,7 +505,11 @@ export class Sam2Video {
     const [gpu, parts, weights, source] = args;
     checkResumeTarget({ config: this.parts.config, source: this.source }, { config: parts.config, source });
     const next = new Sam2Video(gpu, parts, source, this.opts, weights);
-    const progress = this.progress ? { ...this.progress, passes: this.progress.passes.map((o) => o.slice()), reverse: [...this.progress.reverse] } : null;
+    const progress = this.progress
+      ? { ...this.progress, passes: this.progress.passes.map((o) => o.slice()), reverse: [...this.progress.reverse], indices: this.progress.indices?.slice() }
+      : null;
+    // An interleaved run's unfinished slice belongs to the backward pass's own state when pass 1 is next.
+    const unfinishedInBack = !!progress?.indices && progress.pass === 1;
     // The slice that was in progress is dropped for every object: it is redone from the start.
     const unfinished = progress && progress.pass < progress.passes.length ? progress.passes[progress.pass][progress.index] : undefined;
     const copy = (m: Map<number, FrameOut>) => {
@@ -504,31 +531,36 @@ export class Sam2Video {
           if (n.tempCond.has(slice) || n.tempNonCond.has(slice) || n.cond.has(slice) || n.nonCond.has(slice)) n.points.set(slice, pts);
         }
         for (const [slice, t] of o.tracked) n.tracked.set(slice, t);
+        if (o.back) n.back = { bank: new MemoryBank(gpu, parts.config, next.shared, source.numFrames), nonCond: copy(o.back.nonCond), tracked: new Map(o.back.tracked) };
+        const holder = unfinishedInBack && n.back ? n.back : n;
         if (unfinished !== undefined && !n.cond.has(unfinished)) {
-          n.nonCond.delete(unfinished);
-          n.tracked.delete(unfinished);
+          holder.nonCond.delete(unfinished);
+          holder.tracked.delete(unfinished);
         }
-        // The bank: the same frames, memories re-encoded on the new device.
-        const snap = o.bank.snapshot();
-        const stored = new Set<number>();
-        for (const [kind, frames, outs] of [['cond', snap.cond, n.cond], ['non_cond', snap.nonCond, n.nonCond]] as const) {
-          for (const frame of frames) {
-            const out = outs.get(frame);
-            if (!out) continue;
-            const { memory, objPtr } = await reencodeMemory(gpu, parts, next.scheduler.get(frame), out);
-            n.bank.restore(frame, kind, memory, objPtr);
-            memory.release();
-            objPtr.release();
-            stored.add(frame);
+        // The banks: the same frames, memories re-encoded on the new device.
+        const rebuild = async (bank: MemoryBank, snap: ReturnType<MemoryBank['snapshot']>, nonCond: Map<number, FrameOut>) => {
+          const stored = new Set<number>();
+          for (const [kind, frames, outs] of [['cond', snap.cond, n.cond], ['non_cond', snap.nonCond, nonCond]] as const) {
+            for (const frame of frames) {
+              const out = outs.get(frame);
+              if (!out) continue;
+              const { memory, objPtr } = await reencodeMemory(gpu, parts, next.scheduler.get(frame), out);
+              bank.restore(frame, kind, memory, objPtr);
+              memory.release();
+              objPtr.release();
+              stored.add(frame);
+            }
           }
-        }
-        for (const frame of snap.pointers) {
-          const out = n.nonCond.get(frame) ?? n.cond.get(frame);
-          if (stored.has(frame) || !out) continue;
-          const objPtr = gpu.upload(out.objPtrHost, [parts.config.hiddenDim], 'f32', 'obj_ptr');
-          n.bank.restorePointer(frame, objPtr);
-          objPtr.release();
-        }
+          for (const frame of snap.pointers) {
+            const out = nonCond.get(frame) ?? n.cond.get(frame);
+            if (stored.has(frame) || !out) continue;
+            const objPtr = gpu.upload(out.objPtrHost, [parts.config.hiddenDim], 'f32', 'obj_ptr');
+            bank.restorePointer(frame, objPtr);
+            objPtr.release();
+          }
+        };
+        await rebuild(n.bank, o.bank.snapshot(), n.nonCond);
+        if (o.back && n.back) await rebuild(n.back.bank, o.back.bank.snapshot(), n.back.nonCond);
         // Prompt outputs not yet consumed by a propagation held GPU tensors: recreate them.
         for (const [temp, old] of [[n.tempCond, o.tempCond], [n.tempNonCond, o.tempNonCond]] as const) {
           for (const [slice, f] of temp) if (old.get(slice)?.pending) f.pending = await recreateHeads(gpu, parts, next.scheduler.get(slice), f);
@@ -544,6 +576,10 @@ export class Sam2Video {
   }
 
   private async *run(progress: PropagationProgress): AsyncGenerator<SliceResult> {
+    if (progress.indices) {
+      yield* this.runInterleaved(progress, progress.indices);
+      return;
+    }
     const { passes } = progress;
     for (; progress.pass < passes.length; progress.pass++, progress.index = 0) {
       const p = progress.pass;
@@ -574,6 +610,77 @@ export class Sam2Video {
     this.progress = null;
   }
 
+  /**
+   * Independent forward and backward passes, one slice of each in turn (forward first). The
+   * backward pass tracks in its own state, started as forgetTracking would leave the object (a
+   * bank with the conditioning memories only); once both passes are done that state replaces the
+   * object's. Every step thus sees exactly what it sees in the sequential order.
+   */
+  private async *runInterleaved(progress: PropagationProgress, indices: number[]): AsyncGenerator<SliceResult> {
+    const { passes } = progress;
+    const left = (p: number) => indices[p] < passes[p].length;
+    for (const o of this.objects.values()) o.back ??= { bank: o.bank.forkCond(), nonCond: new Map(), tracked: new Map() };
+    if (!left(progress.pass)) progress.pass = 1 - progress.pass;
+    while (left(progress.pass)) {
+      if (this.cancelled) {
+        this.settleBackPasses(false);
+        this.progress = null;
+        return;
+      }
+      const p = progress.pass;
+      const i = indices[p];
+      const t = passes[p][i];
+      const reverse = progress.reverse[p];
+      const upcoming = interleavedOrder(passes, [p === 0 ? i + 1 : indices[0], p === 1 ? i + 1 : indices[1]], 1 - p);
+      for (const o of this.objects.values()) {
+        const state: PassState = p === 0 ? o : o.back!;
+        if (!o.cond.has(t)) {
+          const out = await this.runSingleFrame({ ...o, bank: state.bank }, t, false, {}, reverse, true, upcoming);
+          state.nonCond.set(t, out);
+        }
+        state.tracked.set(t, { reverse });
+      }
+      // The slice is finished: a resume starts after it, whatever the consumer does with it.
+      indices[p] = i + 1;
+      progress.pass = left(1 - p) ? 1 - p : p;
+      progress.index = indices[progress.pass];
+      yield this.sliceResult(t, progress.logits);
+    }
+    this.settleBackPasses(true);
+    progress.pass = passes.length;
+    this.progress = null;
+  }
+
+  /**
+   * Ends interleaved passes. Both done: the backward pass's state replaces the object's, as
+   * forgetTracking and a sequential backward pass leave it. Stopped early (cancel, a new
+   * propagation): the forward state stays and the finished backward slices are kept in it, except
+   * where its bank holds a memory of the same slice (that slice keeps the output the memory is of).
+   */
+  private settleBackPasses(complete: boolean): void {
+    for (const o of this.objects.values()) {
+      const back = o.back;
+      if (!back) continue;
+      o.back = undefined;
+      if (complete) {
+        o.bank.release();
+        o.bank = back.bank;
+        const tracked = new Map([...o.tracked].filter(([t]) => o.cond.has(t)));
+        for (const [t, v] of back.tracked) tracked.set(t, v);
+        o.nonCond = back.nonCond;
+        o.tracked = tracked;
+        continue;
+      }
+      back.bank.release();
+      for (const [t, out] of back.nonCond) {
+        if (o.bank.hasNonCond(t)) continue;
+        o.nonCond.set(t, out);
+        o.tracked.set(t, back.tracked.get(t)!);
+      }
+      for (const [t, v] of back.tracked) if (o.cond.has(t)) o.tracked.set(t, v);
+    }
+  }
+
   /** MedSAM2-style independent passes: drop every propagated output, keep the prompts. */
   private forgetTracking(): void {
     for (const o of this.objects.values()) {
@@ -591,7 +698,7 @@ export class Sam2Video {
     const lowRes: Float32Array[] = [];
     const scores: number[] = [];
     for (const o of this.objects.values()) {
-      const out = o.tempCond.get(slice) ?? o.tempNonCond.get(slice) ?? o.cond.get(slice) ?? o.nonCond.get(slice);
+      const out = o.tempCond.get(slice) ?? o.tempNonCond.get(slice) ?? o.cond.get(slice) ?? o.back?.nonCond.get(slice) ?? o.nonCond.get(slice);
       objIds.push(o.id);
       const lr = out?.lowResHost ?? new Float32Array(this.lowSide * this.lowSide).fill(-1024);
       lowRes.push(lr);
@@ -606,6 +713,7 @@ export class Sam2Video {
   reset(): void {
     for (const o of this.objects.values()) {
       o.bank.release();
+      o.back?.bank.release();
       for (const m of o.masks.values()) m.release();
       for (const f of [...o.tempCond.values(), ...o.tempNonCond.values()]) releasePending(f);
     }
@@ -618,6 +726,18 @@ export class Sam2Video {
   dispose(): void {
     this.reset();
   }
+}
+
+/** The slices still to run of two interleaved passes, in step order, pass `turn` next. */
+function interleavedOrder(passes: number[][], indices: number[], turn: number): number[] {
+  const out: number[] = [];
+  const at = indices.slice();
+  let p = turn;
+  while (at[0] < passes[0].length || at[1] < passes[1].length) {
+    if (at[p] < passes[p].length) out.push(passes[p][at[p]++]);
+    p = 1 - p;
+  }
+  return out;
 }
 
 function releasePending(f: FrameOut): void {

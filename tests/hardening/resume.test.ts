@@ -79,7 +79,8 @@ beforeAll(async () => {
     allocationsAfter.push(gpu.memory.created - created0);
   }
   video.dispose();
-  expect(reference.map((r) => r.slice)).toEqual([4, 5, 6, 7, 8, 3, 2, 1, 0]);
+  // The two passes run interleaved (a failure strikes with both in progress).
+  expect(reference.map((r) => r.slice)).toEqual([4, 3, 5, 2, 6, 1, 7, 0, 8]);
 });
 
 afterAll(() => {

@@ -111,7 +111,8 @@ describe('Sam2Video on the micro model', () => {
       // Non-overlapping output: no pixel is foreground for both objects.
       for (let i = 0; i < r.masks[0].length; i++) expect(r.masks[0][i] & r.masks[1][i]).toBe(0);
     }
-    expect(order).toEqual([4, 5, 6, 7, 8, 3, 2, 1, 0]);
+    // The independent passes run interleaved: one slice of each in turn, forward first.
+    expect(order).toEqual([4, 3, 5, 2, 6, 1, 7, 0, 8]);
     // Slice 4: prompts + preflight; then every other slice once per pass.
     expect(video.imageEncodes).toBeLessThanOrEqual(9 + 1);
     video.dispose();

@@ -197,7 +197,7 @@ describe('npm package (packed tarball installed into a fresh project)', () => {
       await video.addBox(MICRO.slice, 1, MICRO.box);
       const expected: MicroResult['out'] = [];
       for await (const r of video.propagate({ direction: 'both' })) expected.push({ slice: r.slice, objIds: r.objIds, mask: Array.from(r.masks[0]) });
-      expect(installed.out.map((s) => s.slice)).toEqual([1, 2, 0]);
+      expect(installed.out.map((s) => s.slice)).toEqual([1, 0, 2]);
       expect(installed.out).toEqual(expected);
       // Not a trivial answer: the masks are neither empty nor full.
       const on = installed.out.map((s) => s.mask.reduce((a, b) => a + b, 0));
