@@ -93,10 +93,12 @@ describe('volume → masks → file → metrics', () => {
       },
     });
     expect(result.cancelled).toBe(false);
-    // Forward from the key slice to the end, then backward from it to slice 0 (the key slice once).
+    // Forward from the key slice to the end and backward from it to slice 0 (the key slice once),
+    // interleaved: one slice of each pass in turn, forward first.
     const forward = Array.from({ length: 62 - key }, (_, i) => key + i);
     const backward = Array.from({ length: key }, (_, i) => key - 1 - i);
-    expect(result.slices).toEqual([...forward, ...backward]);
+    const interleaved = Array.from({ length: Math.max(forward.length, backward.length) }, (_, i) => [forward[i], backward[i]]).flat();
+    expect(result.slices).toEqual(interleaved.filter((t) => t !== undefined));
     expect(result.slices.length).toBe(propagationLength(62, key, 'both'));
     expect(progress).toEqual(result.slices.map((_, i) => i + 1));
     expect(result.labels).toBeInstanceOf(Uint8Array);
