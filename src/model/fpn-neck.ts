@@ -68,6 +68,9 @@ export class FpnNeck {
     const n = this.convs.length;
     if (stages.length !== n) throw new Error(`FpnNeck: got ${stages.length} backbone levels, expected ${n}`);
     const d = this.spec.dModel;
+    // Images encoded together: maps are [b, h, w, d] (plain [h, w, d] for one image).
+    const b = stages[0].b ?? 1;
+    const shape = (h: number, w: number) => (b === 1 ? [h, w, d] : [b, h, w, d]);
     const out: FeatureMap[] = new Array(n);
     let prev: FeatureMap | null = null;
     // Coarse to fine.
@@ -80,8 +83,8 @@ export class FpnNeck {
           throw new Error(`FpnNeck: level ${i + 1} (${prev.h}×${prev.w}) is not half of level ${i} (${x.h}×${x.w})`);
         }
         // Top-down: lateral + nearest 2× of the previous (coarser) level.  [h, w, d]
-        const up = nearestUp2(this.gpu, prev.t.reshape([prev.h, prev.w, d]));
-        level = conv.forward(x.t, { residual: up }, this.gpu.empty([x.h, x.w, d], x.t.dtype, `neck level ${i}`));
+        const up = nearestUp2(this.gpu, prev.t.reshape(shape(prev.h, prev.w)));
+        level = conv.forward(x.t, { residual: up }, this.gpu.empty(shape(x.h, x.w), x.t.dtype, `neck level ${i}`));
         up.release();
         if (this.spec.fuseType === 'avg') {
           const half = unary(this.gpu, 'identity', level, undefined, 0.5);
@@ -90,14 +93,14 @@ export class FpnNeck {
         }
       } else {
         // Lateral only.  [h, w, d]
-        level = conv.forward(x.t, {}, this.gpu.empty([x.h, x.w, d], x.t.dtype, `neck level ${i}`));
+        level = conv.forward(x.t, {}, this.gpu.empty(shape(x.h, x.w), x.t.dtype, `neck level ${i}`));
       }
-      prev = { t: level, h: x.h, w: x.w };
+      prev = { t: level, h: x.h, w: x.w, b };
       out[i] = prev;
     }
     if (probe !== noProbe) {
       for (const [i, l] of out.entries()) {
-        probe(`neck.fpn.${i}`, l.t.reshape([l.h, l.w, this.spec.dModel]), 'hwc');
+        probe(`neck.fpn.${i}`, l.t.reshape(shape(l.h, l.w)), 'hwc');
         // PEs of the levels nobody consumes are built for the probe only (not cached).
         const cached = this.positions.has(`${l.h}x${l.w}`);
         const pe = cached ? this.position(l.h, l.w) : uploadFloat(this.gpu, this.sineTable(l.h, l.w), [l.h, l.w, this.spec.positionEncoding.numPosFeats], this.act, 'neck sine pe (probe)');

@@ -8,6 +8,8 @@
 //   qkv bias and take part in the softmax), qkv, q max-pooled 2×2 inside each window on q-pool
 //   blocks, per-window SDPA, attn.proj, un-window (window/2 after q-pool) and crop,
 //   x₁ = shortcut + attn;  x₂ = x₁ + MLP(LN₂(x₁)) with exact GELU.
+// LN₁ and LN₂ are never written out: they are the LayerNorm prologues of the GEMMs that read them
+// (qkv and proj; mlp.fc1), and both residual adds are GEMM epilogues (attn.proj, mlp.fc2).
 import { windowAttention } from '../kernels/attention/attention.js';
 import { maxPool2x2 } from '../kernels/window/window.js';
 import type { Gpu } from '../runtime/gpu.js';
@@ -16,16 +18,20 @@ import type { HieraBlock as HieraBlockSpec } from './config.js';
 import { LayerNorm } from './layers/layer-norm.js';
 import { Linear } from './layers/linear.js';
 import { Mlp } from './layers/mlp.js';
-import { chunkRanges, rowSlice } from './layers/rows.js';
+import { chunkBudget, chunkRanges, rowSlice } from './layers/rows.js';
 import type { WeightScope } from './weights.js';
 
 const HIERA_LN_EPS = 1e-6;
 
-/** A feature map in channels-last layout: `t` owns h·w·c values, row-major [h, w, c] (any shape). */
+/**
+ * A feature map in channels-last layout: `t` owns b·h·w·c values, row-major [b, h, w, c] (any
+ * shape); `b` is the number of images encoded together (default 1).
+ */
 export interface FeatureMap {
   t: GpuTensor;
   h: number;
   w: number;
+  b?: number;
 }
 
 export interface HieraRunOptions {
@@ -80,19 +86,20 @@ export class MultiScaleBlock {
   forward(x: FeatureMap): FeatureMap {
     const { dim, dimOut, numHeads, windowSize, qStride } = this.spec;
     const { h, w } = x;
+    const b = x.b ?? 1;
     const pool = qStride !== null;
     if (pool && (h % 2 !== 0 || w % 2 !== 0)) throw new Error(`Hiera block ${this.spec.index}: q-pooling needs an even map, got ${h}×${w}`);
     const ho = pool ? h / 2 : h;
     const wo = pool ? w / 2 : w;
 
-    // 1. Pre-norm.  [h·w, d]
-    const xn = this.norm1.forward(x.t);
+    // 1. Pre-norm: LN₁ is the prologue of the GEMMs reading the normalised input (proj, qkv).
+    const norm1 = this.norm1;
 
-    // 2. Shortcut: max-pooled projection of the normalised input at stage transitions.  [ho·wo, d']
+    // 2. Shortcut: max-pooled projection of the normalised input at stage transitions.  [b·ho·wo, d']
     let shortcut = x.t;
     if (this.proj) {
-      const p = this.proj.forward(xn); // [h·w, d']
-      shortcut = pool ? maxPool2x2(this.gpu, p.reshape([1, h, w, dimOut])) : p;
+      const p = this.proj.forward(x.t, { prologue: norm1 }); // [b·h·w, d']
+      shortcut = pool ? maxPool2x2(this.gpu, p.reshape([b, h, w, dimOut])) : p;
       if (pool) p.release();
     }
 
@@ -101,17 +108,14 @@ export class MultiScaleBlock {
     //    the map is padded with zeros after the norm), max-pools q 2×2 inside the window on q-pool
     //    blocks and writes the (pooled) map, skipping the padding: window_partition, do_pool and
     //    window_unpartition are folded into its addressing. Global attention is one window over
-    //    the map. Runs over ranges of window rows so the qkv intermediate stays within one binding.
-    const attn = this.gpu.empty([ho * wo, dimOut], x.t.dtype, 'hiera attn'); // [ho·wo, d']
+    //    the map. The qkv of several images runs as one GEMM where it fits the chunk budget (the
+    //    attention then runs per image); otherwise per image over ranges of window rows, so the
+    //    qkv intermediate stays within one binding.
+    const attn = this.gpu.empty([b * ho * wo, dimOut], x.t.dtype, 'hiera attn'); // [b·ho·wo, d']
     const winH = windowSize > 0 ? windowSize : h;
     const c3 = 3 * dimOut;
-    const nwy = Math.ceil(h / winH);
-    const ranges = chunkRanges(this.gpu, nwy, winH * w * c3 * 4, [winH * w * dim], this.opts.chunkBytes, `Hiera block ${this.spec.index} qkv`);
-    for (const [r0, r1] of ranges) {
-      const y0 = r0 * winH;
-      const y1 = Math.min(h, r1 * winH);
-      const qkv = this.qkv.forward(rowSlice(xn, y0 * w, y1 * w)); // [(y1-y0)·w, 3d']
-      const view = (offset: number) => ({ tensor: qkv, offset, rowStride: c3 });
+    const attend = (qkv: GpuTensor, qkvRow: number, image: number, y0: number, y1: number) => {
+      const view = (channel: number) => ({ tensor: qkv, offset: qkvRow * c3 + channel, rowStride: c3 });
       windowAttention(
         this.gpu,
         view(0),
@@ -122,22 +126,39 @@ export class MultiScaleBlock {
           headDim: this.headDim,
           window: { height: y1 - y0, width: w, window: windowSize, pool, pad: { tensor: this.padToken(), kOffset: dimOut, vOffset: 2 * dimOut } },
         },
-        { tensor: attn, offset: (pool ? y0 / 2 : y0) * wo * dimOut },
+        { tensor: attn, offset: (image * ho * wo + (pool ? y0 / 2 : y0) * wo) * dimOut },
       );
-      qkv.release();
+    };
+    const perImage = h * w * c3 * 4;
+    const budget = this.opts.chunkBytes ?? chunkBudget(this.gpu);
+    const groups = b > 1 && 2 * perImage <= budget ? chunkRanges(this.gpu, b, perImage, [h * w * dim], budget, `Hiera block ${this.spec.index} qkv`) : [];
+    const single = Array.from({ length: b }, (_, i) => [i, i + 1]);
+    for (const [i0, i1] of groups.length > 0 ? groups : single) {
+      if (i1 - i0 > 1) {
+        const qkv = this.qkv.forward(rowSlice(x.t, i0 * h * w, i1 * h * w), { prologue: norm1 }); // [(i1-i0)·h·w, 3d']
+        for (let i = i0; i < i1; i++) attend(qkv, (i - i0) * h * w, i, 0, h);
+        qkv.release();
+        continue;
+      }
+      const nwy = Math.ceil(h / winH);
+      const ranges = chunkRanges(this.gpu, nwy, winH * w * c3 * 4, [winH * w * dim], this.opts.chunkBytes, `Hiera block ${this.spec.index} qkv`);
+      for (const [r0, r1] of ranges) {
+        const y0 = r0 * winH;
+        const y1 = Math.min(h, r1 * winH);
+        const qkv = this.qkv.forward(rowSlice(x.t, i0 * h * w + y0 * w, i0 * h * w + y1 * w), { prologue: norm1 }); // [(y1-y0)·w, 3d']
+        attend(qkv, 0, i0, y0, y1);
+        qkv.release();
+      }
     }
-    xn.release();
 
     // 4. attn.proj + shortcut.  [ho·wo, d']
     const x1 = this.attnProj.forward(attn, { residual: shortcut }); // [ho·wo, d']
     attn.release();
     if (shortcut !== x.t) shortcut.release();
 
-    // 5. MLP with residual.  [ho·wo, d']
-    const x1n = this.norm2.forward(x1);
-    const x2 = this.mlp.forward(x1n, x1);
-    x1n.release();
+    // 5. MLP with residual, LN₂ as the prologue of fc1.  [ho·wo, d']
+    const x2 = this.mlp.forward(x1, x1, undefined, this.norm2);
     x1.release();
-    return { t: x2, h: ho, w: wo };
+    return { t: x2, h: ho, w: wo, b };
   }
 }

@@ -66,22 +66,24 @@ export class Hiera {
   }
 
   /**
-   * image [S, S, 3] → stage outputs, finest first, each [H_k, W_k, C_k] (the caller releases them).
+   * image [S, S, 3] (or a batch [B, S, S, 3], encoded together) → stage outputs, finest first,
+   * each [H_k, W_k, C_k] (or [B, H_k, W_k, C_k]; the caller releases them).
    */
   forward(image: GpuTensor, probe: Probe = noProbe): FeatureMap[] {
-    const [hi, wi, ci] = image.shape;
-    if (image.shape.length !== 3 || ci !== 3) throw new Error(`Hiera: image must be [H, W, 3], got [${image.shape.join(', ')}]`);
+    const batched = image.shape.length === 4;
+    const [b, hi, wi, ci] = batched ? image.shape : [1, ...image.shape];
+    if ((image.shape.length !== 3 && !batched) || ci !== 3) throw new Error(`Hiera: image must be [H, W, 3] or [B, H, W, 3], got [${image.shape.join(', ')}]`);
     const h = Hiera.gridSize(hi);
     const w = Hiera.gridSize(wi);
 
-    // 1. Patch embedding (7×7 / s4 / p3 conv).  [h, w, E]
+    // 1. Patch embedding (7×7 / s4 / p3 conv).  [b, h, w, E]
     const patches = conv2d(this.gpu, image, this.patchWeight, this.patchBias, { stride: PATCH.stride, padding: PATCH.padding });
     probe('trunk.patch_embed', patches, 'hwc');
 
-    // 2. + positional embedding (background bicubic + window tiles).  [h, w, E]
+    // 2. + positional embedding (background bicubic + window tiles), broadcast over the batch.  [b, h, w, E]
     const pos = this.posEmbed(h, w);
     probe('trunk.pos_embed', pos, 'hwc');
-    let x: FeatureMap = { t: binary(this.gpu, 'add', patches, pos), h, w };
+    let x: FeatureMap = { t: binary(this.gpu, 'add', patches, pos), h, w, b };
     patches.release();
 
     // 3. Blocks; stage outputs are the maps after each stage's last block.
@@ -92,12 +94,13 @@ export class Hiera {
       const wasStageOutput = outputs.length > 0 && outputs[outputs.length - 1] === x;
       if (!wasStageOutput) x.t.release();
       x = next;
-      const c = x.t.size / (x.h * x.w);
-      probe(`trunk.block${String(i).padStart(2, '0')}`, x.t.reshape([x.h, x.w, c]), 'hwc');
+      const c = x.t.size / (b * x.h * x.w);
+      const shape = batched ? [b, x.h, x.w, c] : [x.h, x.w, c];
+      probe(`trunk.block${String(i).padStart(2, '0')}`, x.t.reshape(shape), 'hwc');
       const stage = stageEnds.indexOf(i);
       if (stage >= 0) {
         outputs.push(x);
-        probe(`trunk.stage${stage + 1}`, x.t.reshape([x.h, x.w, c]), 'hwc');
+        probe(`trunk.stage${stage + 1}`, x.t.reshape(shape), 'hwc');
       }
     }
     return outputs;

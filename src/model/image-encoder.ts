@@ -2,8 +2,9 @@
 // mask decoder's high-res projections that SAM2Base.forward_image applies once per frame.
 // Upstream: sam2/modeling/backbones/image_encoder.py (ImageEncoder) and sam2/modeling/sam2_base.py
 // (forward_image: backbone_fpn[0] = sam_mask_decoder.conv_s0(·), backbone_fpn[1] = conv_s1(·)).
+import { cast } from '../kernels/cast/cast.js';
 import type { Gpu } from '../runtime/gpu.js';
-import type { GpuTensor } from '../runtime/tensor.js';
+import { GpuTensor } from '../runtime/tensor.js';
 import type { Sam2Config } from './config.js';
 import { FpnNeck } from './fpn-neck.js';
 import type { HieraRunOptions } from './hiera-block.js';
@@ -62,17 +63,71 @@ export class ImageEncoder {
 
   /** image [S, S, 3] → features, f32 whatever the encoder runs in (the caller releases s0, s1 and l2). */
   encode(image: GpuTensor, probe: Probe = noProbe): ImageFeatures {
+    this.checkImage(image);
     const boundary = new Boundary(this.gpu, this.act);
-    const f = this.encodeIn(boundary.in(image), probe);
+    const f = this.encodeIn(boundary.in(image), 1, probe);
     boundary.release();
     return { s0: outF32(this.gpu, f.s0), s1: outF32(this.gpu, f.s1), l2: outF32(this.gpu, f.l2) };
   }
 
-  private encodeIn(image: GpuTensor, probe: Probe): ImageFeatures {
+  /**
+   * Most images one encodeBatch call runs together on this device: the largest map of a batch
+   * (a block's input or its projection before q-pooling, a neck level) must fit one storage
+   * binding with room to spare (half the limit).
+   */
+  get maxBatch(): number {
+    const bytes = this.act === 'f16' ? 2 : 4;
+    let h = Hiera.gridSize(this.config.imageSize);
+    let largest = 0;
+    for (const blk of this.config.hiera.blocks) {
+      largest = Math.max(largest, h * h * Math.max(blk.dim, blk.dimOut) * bytes);
+      if (blk.qStride) h = Math.floor(h / 2);
+    }
+    largest = Math.max(largest, Hiera.gridSize(this.config.imageSize) ** 2 * this.config.neck.dModel * bytes);
+    return Math.max(1, Math.floor(this.gpu.device.limits.maxStorageBufferBindingSize / 2 / largest));
+  }
+
+  /**
+   * Several images [S, S, 3] encoded together as one batch (B > 1 through patch embedding, every
+   * block's GEMMs and the neck; the windowed attention runs per image), in groups of at most
+   * maxBatch. Each result equals encode(image) and is owned by the caller.
+   */
+  encodeBatch(images: readonly GpuTensor[]): ImageFeatures[] {
+    for (const im of images) this.checkImage(im);
+    const out: ImageFeatures[] = [];
+    const s = this.config.imageSize;
+    const per = s * s * 3;
+    for (let i0 = 0; i0 < images.length; i0 += this.maxBatch) {
+      const group = images.slice(i0, i0 + this.maxBatch);
+      if (group.length === 1) {
+        out.push(this.encode(group[0]));
+        continue;
+      }
+      const b = group.length;
+      // Stack the images into one [B, S, S, 3] input (copies; a cast where the encoder runs in f16).
+      const stacked = this.gpu.empty([b, s, s, 3], this.act, 'encoder batch input');
+      const boundary = new Boundary(this.gpu, this.act);
+      group.forEach((im, i) => this.gpu.copyInto(boundary.in(im), itemView(stacked, i, [s, s, 3], per)));
+      boundary.release();
+      const f = this.encodeIn(stacked, b, noProbe);
+      stacked.release();
+      for (let i = 0; i < b; i++) out.push({ s0: splitF32(this.gpu, f.s0, i, b), s1: splitF32(this.gpu, f.s1, i, b), l2: splitF32(this.gpu, f.l2, i, b) });
+      f.s0.release();
+      f.s1.release();
+      f.l2.release();
+    }
+    return out;
+  }
+
+  private checkImage(image: GpuTensor): void {
     const s = this.config.imageSize;
     if (image.shape.length !== 3 || image.shape[0] !== s || image.shape[1] !== s || image.shape[2] !== 3) {
       throw new Error(`ImageEncoder: image must be [${s}, ${s}, 3], got [${image.shape.join(', ')}]`);
     }
+  }
+
+  /** One image [S, S, 3] or a batch [b, S, S, 3] of the encoder's activation type; features of the same batch. */
+  private encodeIn(image: GpuTensor, b: number, probe: Probe): ImageFeatures {
     void this.posL2; // build the constant PE before the neck probes it
 
     // 1. Trunk: stage outputs, finest first.
@@ -87,8 +142,9 @@ export class ImageEncoder {
     // 3. High-res projections of levels 0 and 1 (mask decoder conv_s0 / conv_s1).
     const [l0, l1] = levels;
     const c = this.config.hiddenDim;
-    const s0 = this.convS0.forward(l0.t, {}, this.gpu.empty([l0.h, l0.w, c / 8], this.act, 'feat s0')); // [S/4, S/4, C/8]
-    const s1 = this.convS1.forward(l1.t, {}, this.gpu.empty([l1.h, l1.w, c / 4], this.act, 'feat s1')); // [S/8, S/8, C/4]
+    const lead = b === 1 ? [] : [b];
+    const s0 = this.convS0.forward(l0.t, {}, this.gpu.empty([...lead, l0.h, l0.w, c / 8], this.act, 'feat s0')); // [(b,) S/4, S/4, C/8]
+    const s1 = this.convS1.forward(l1.t, {}, this.gpu.empty([...lead, l1.h, l1.w, c / 4], this.act, 'feat s1')); // [(b,) S/8, S/8, C/4]
     probe('hires.s0', s0, 'hwc');
     probe('hires.s1', s1, 'hwc');
     l0.t.release();
@@ -96,7 +152,7 @@ export class ImageEncoder {
     for (const l of levels.slice(2, kept - 1)) l.t.release();
     // The kept coarsest level is returned as is: a view would not own (release) its storage.
     const top = levels[kept - 1];
-    if (top.t.shape.length !== 3) throw new Error('ImageEncoder: neck level tensors must be [h, w, C]');
+    if (top.t.shape.length !== (b === 1 ? 3 : 4)) throw new Error('ImageEncoder: neck level tensors must be [h, w, C] (or [b, h, w, C])');
     return { s0, s1, l2: top.t };
   }
 
@@ -104,4 +160,17 @@ export class ImageEncoder {
     this.trunk.release();
     this.neck.release();
   }
+}
+
+/** Item i of a batch tensor whose items hold `per` elements, viewed as `shape` (not owned: never released). */
+function itemView(t: GpuTensor, i: number, shape: number[], per: number): GpuTensor {
+  const bytes = t.byteLength / t.size;
+  return new GpuTensor(t.buffer, shape, t.dtype, t.offset + i * per * bytes, undefined, `${t.label}[${i}]`);
+}
+
+/** Item i of a [b, h, w, c] feature batch as its own f32 tensor [h, w, c] (a copy, or the f32 cast). */
+function splitF32(gpu: Gpu, t: GpuTensor, i: number, b: number): GpuTensor {
+  const shape = t.shape.slice(1);
+  const item = itemView(t, i, shape, t.size / b);
+  return item.dtype === 'f32' ? gpu.clone(item, t.label) : cast(gpu, item, 'f32', t.label);
 }

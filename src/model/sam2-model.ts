@@ -127,6 +127,10 @@ export class Sam2Model implements Sam2Parts {
     return this.imageEncoder.encode(image, probe);
   }
 
+  encodeImages(images: readonly GpuTensor[]): ImageFeatures[] {
+    return this.imageEncoder.encodeBatch(images);
+  }
+
   addNoMemEmbed(l2: GpuTensor): GpuTensor {
     return binary(this.gpu, 'add', l2, this.noMemEmbed);
   }

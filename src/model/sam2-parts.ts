@@ -37,6 +37,8 @@ export interface Sam2Parts {
   readonly config: Sam2Config;
   /** Preprocessed slice [S, S, 3] → features (the caller releases them). */
   encodeImage(image: GpuTensor): ImageFeatures;
+  /** Several preprocessed slices encoded as one batch; each result equals encodeImage's (optional). */
+  encodeImages?(images: readonly GpuTensor[]): ImageFeatures[];
   /** Initial conditioning frame: feat + no_mem_embed, [F, F, C]. */
   addNoMemEmbed(l2: GpuTensor): GpuTensor;
   /** Memory attention: [F, F, C] conditioned on memory tokens. */

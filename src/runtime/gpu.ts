@@ -281,6 +281,18 @@ export class Gpu implements TensorOwner {
     }
   }
 
+  /**
+   * Copies `src` into `dst` (views allowed, e.g. one item of a batch), recorded in order with the
+   * dispatches around it. Both must hold the same number of bytes, a multiple of 4.
+   */
+  copyInto(src: GpuTensor, dst: GpuTensor): void {
+    if (src.byteLength !== dst.byteLength || src.byteLength % 4 !== 0) {
+      throw new Error(`copyInto: ${src.label} ${shapeStr(src.shape)} ${src.dtype} (${src.byteLength} B) does not fit ${dst.label} ${shapeStr(dst.shape)} ${dst.dtype} (${dst.byteLength} B)`);
+    }
+    if (src.isReleased || dst.isReleased) throw new Error(`copyInto: ${src.isReleased ? src.label : dst.label} was released`);
+    this.recorder.commandEncoder().copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, src.byteLength);
+  }
+
   /** Submits everything recorded so far; errors of the submit are named by its kernels. */
   flush(): void {
     if (this.profiler) {
