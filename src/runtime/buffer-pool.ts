@@ -1,6 +1,9 @@
 // Bucketed reuse of storage buffers, so that steady-state inference allocates nothing: a request is
 // rounded up to a bucket, released buffers go to a free list per bucket, and the next request of
 // the same bucket takes one from there. `stats` lets tests prove that memory stays flat.
+// A request takes the OLDEST free buffer of its bucket (lowest creation number), not the last one
+// released: the same sequence of requests then gets the same buffers whatever order the previous
+// slice released them in, so cached bind groups (bind-group-cache.ts) hit across slices.
 
 export const STORAGE_USAGE = GPUBufferUsageFlags();
 
@@ -31,8 +34,10 @@ export function bucketSize(bytes: number): number {
 }
 
 export class BufferPool {
+  /** Free buffers per bucket, sorted by creation number, highest first (pop takes the oldest). */
   private free = new Map<number, GPUBuffer[]>();
   private sizes = new WeakMap<GPUBuffer, number>();
+  private serials = new WeakMap<GPUBuffer, number>();
   readonly stats: PoolStats = { created: 0, allocatedBytes: 0, inUseBytes: 0, peakBytes: 0 };
 
   /** `allocate` creates the buffers (default device.createBuffer; the Gpu wraps it in error scopes). */
@@ -41,6 +46,8 @@ export class BufferPool {
     private readonly maxBufferSize: number,
     private readonly usage = STORAGE_USAGE,
     private readonly allocate: (desc: GPUBufferDescriptor) => GPUBuffer = (desc) => device.createBuffer(desc),
+    /** Called with each buffer `trim` is about to destroy (e.g. to drop cached bind groups naming it). */
+    private readonly onDestroy: (buf: GPUBuffer) => void = () => {},
   ) {}
 
   acquire(bytes: number, label = ''): GPUBuffer {
@@ -55,6 +62,7 @@ export class BufferPool {
     if (!buf) {
       buf = this.allocate({ size, usage: this.usage, label });
       this.sizes.set(buf, size);
+      this.serials.set(buf, this.stats.created);
       this.stats.created++;
       this.stats.allocatedBytes += size;
       this.stats.peakBytes = Math.max(this.stats.peakBytes, this.stats.allocatedBytes);
@@ -69,7 +77,11 @@ export class BufferPool {
     this.stats.inUseBytes -= size;
     let list = this.free.get(size);
     if (!list) this.free.set(size, (list = []));
-    list.push(buf);
+    // Insert keeping the list sorted by serial, highest first; lists are short.
+    const serial = this.serials.get(buf)!;
+    let i = list.length;
+    while (i > 0 && this.serials.get(list[i - 1])! < serial) i--;
+    list.splice(i, 0, buf);
   }
 
   /** Restarts the peak from what is allocated now (to measure the peak of one phase). */
@@ -81,6 +93,7 @@ export class BufferPool {
   trim(): void {
     for (const [size, list] of this.free) {
       for (const b of list) {
+        this.onDestroy(b);
         b.destroy();
         this.stats.allocatedBytes -= size;
       }

@@ -4,6 +4,7 @@
 
 import { programKey, type KernelProgram } from '../kernels/program.js';
 import { KernelSelector, type KernelSelectorOptions, type OpFamily, type TuningCache } from '../kernels/registry.js';
+import { BindGroupCache, type BoundRange } from './bind-group-cache.js';
 import { BufferPool, STORAGE_USAGE, type PoolStats } from './buffer-pool.js';
 import { createDevice, type CreateDeviceOptions, type DeviceInfo, type GpuFeatures } from './device.js';
 import { faultsFromEnv, GpuErrorMonitor, GpuError, type GpuFaults } from './gpu-errors.js';
@@ -12,6 +13,7 @@ import { TimestampProfiler, type KernelTiming } from './profiler.js';
 import { CommandRecorder } from './recorder.js';
 import type { GpuTarget } from './target.js';
 import { DTYPE_BYTES, GpuTensor, numel, shapeStr, type DType, type TensorOwner } from './tensor.js';
+import { UniformCache } from './uniform-cache.js';
 
 /** Host data `upload`/`write` accept: f32, i32, u32, or f16 as raw Uint16Array bits. */
 export type HostArray = Float32Array | Int32Array | Uint32Array | Uint16Array;
@@ -29,6 +31,11 @@ export interface GpuOptions extends CreateDeviceOptions {
    * $SAM2_TUNED_CACHE or ~/.cache/sam2-webgpu/tuned-kernels.json); false reads none.
    */
   tunedCache?: false | string;
+  /**
+   * Reuse bind groups by (pipeline, bound buffers) and uniform buffers by content (default true);
+   * false creates a bind group per dispatch with its uniforms in the per-submit arena.
+   */
+  bindGroupCache?: boolean;
 }
 
 /** Reads the tuned-kernel cache file (Node: registered by useDawn, so browser code never reaches `node:fs`). */
@@ -56,6 +63,8 @@ export interface GpuCounters {
   submits: number;
   /** Bind groups created (one per dispatch unless cached). */
   bindGroupsCreated: number;
+  /** Dispatches that reused a cached bind group. */
+  bindGroupCacheHits: number;
   /** `read`, `readRaw`, `readI32` and `sync` calls: host waits that drain the queue. */
   blockingAwaits: number;
   /** `readAsync` calls: readbacks whose data the host awaits later. */
@@ -102,7 +111,10 @@ export class Gpu implements TensorOwner {
   /** Kernels recorded since the last submit, to name them in a GPU error. */
   private batchKernels = new Set<string>();
   private submits = 0;
-  private readonly counts: GpuCounters = { dispatches: 0, submits: 0, bindGroupsCreated: 0, blockingAwaits: 0, asyncReads: 0 };
+  private readonly counts: GpuCounters = { dispatches: 0, submits: 0, bindGroupsCreated: 0, bindGroupCacheHits: 0, blockingAwaits: 0, asyncReads: 0 };
+  /** Null when `bindGroupCache: false`. */
+  private readonly bindGroups: BindGroupCache | null;
+  private readonly uniformBuffers: UniformCache | null;
 
   private constructor(info: DeviceInfo, opts: GpuOptions) {
     this.info = info;
@@ -110,9 +122,12 @@ export class Gpu implements TensorOwner {
     this.errors = new GpuErrorMonitor(this.device);
     const faults = opts.faults ?? envFaults();
     if (faults) this.errors.inject(faults);
-    this.pool = new BufferPool(this.device, this.device.limits.maxBufferSize, STORAGE_USAGE, (d) => this.errors.createBuffer(d));
+    const cached = opts.bindGroupCache ?? true;
+    this.bindGroups = cached ? new BindGroupCache(this.device) : null;
+    this.pool = new BufferPool(this.device, this.device.limits.maxBufferSize, STORAGE_USAGE, (d) => this.errors.createBuffer(d), (b) => this.bindGroups?.forget(b));
     this.pipelines = new PipelineCache(this.device);
     this.recorder = new CommandRecorder(this.device);
+    this.uniformBuffers = cached ? new UniformCache(this.device, () => this.recorder.submits) : null;
     this.kernels = new KernelSelector(info.target, opts.kernels);
     this.maxDispatches = opts.maxDispatchesPerSubmit ?? 512;
   }
@@ -223,24 +238,34 @@ export class Gpu implements TensorOwner {
     this.errors.throwIfFailed();
     this.batchKernels.add(p.name);
     const pipeline = this.pipelines.get(p);
-    const entries: GPUBindGroupEntry[] = p.bindings.map((t, i) => {
+    const ranges: BoundRange[] = p.bindings.map((t, i) => {
       if (t.isReleased) throw new Error(`${p.name}: binding ${i} (${t.label}) was released before use`);
       const size = Math.ceil(t.byteLength / 4) * 4;
       this.checkBindingSize(size, `${p.name} binding ${i} (${t.label} ${shapeStr(t.shape)})`);
       if (t.offset % this.device.limits.minStorageBufferOffsetAlignment) {
         throw new Error(`${p.name}: binding ${i} (${t.label}) offset ${t.offset} is not aligned for a storage binding`);
       }
-      return { binding: i, resource: { buffer: t.buffer, offset: t.offset, size: Math.max(size, 4) } };
+      return { buffer: t.buffer, offset: t.offset, size: Math.max(size, 4) };
     });
-    if (p.uniforms) entries.push({ binding: p.bindings.length, resource: this.recorder.uniform(p.uniforms) });
     for (const w of p.workgroups) {
       if (!Number.isInteger(w) || w < 0 || w > this.device.limits.maxComputeWorkgroupsPerDimension) {
         throw new Error(`${p.name}: invalid workgroup count ${JSON.stringify(p.workgroups)}`);
       }
     }
     if (p.workgroups.some((w) => w === 0)) return;
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: p.name });
-    this.counts.bindGroupsCreated++;
+    let bindGroup: GPUBindGroup;
+    if (this.bindGroups && this.uniformBuffers) {
+      if (p.uniforms) ranges.push(this.uniformBuffers.get(p.uniforms) as BoundRange);
+      const { group, hit } = this.bindGroups.get(pipeline, ranges, p.name);
+      bindGroup = group;
+      if (hit) this.counts.bindGroupCacheHits++;
+      else this.counts.bindGroupsCreated++;
+    } else {
+      const entries: GPUBindGroupEntry[] = ranges.map((r, i) => ({ binding: i, resource: { buffer: r.buffer, offset: r.offset, size: r.size } }));
+      if (p.uniforms) entries.push({ binding: p.bindings.length, resource: this.recorder.uniform(p.uniforms) });
+      bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: p.name });
+      this.counts.bindGroupsCreated++;
+    }
     this.counts.dispatches++;
     if (this.profiling && !this.features.timestamps) {
       this.recorder.dispatch(pipeline, bindGroup, p.workgroups);
@@ -426,6 +451,8 @@ export class Gpu implements TensorOwner {
   destroy(): void {
     this.pool.trim();
     this.recorder.destroy();
+    this.bindGroups?.clear();
+    this.uniformBuffers?.destroy();
     this.profiler?.destroy();
     for (const p of this.doneProfilers) p.destroy();
     this.device.destroy();

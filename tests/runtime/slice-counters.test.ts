@@ -49,11 +49,11 @@ describe('slice counters', () => {
   });
 
   it('takes differences and means field by field', () => {
-    const a = { dispatches: 10, submits: 2, bindGroupsCreated: 10, blockingAwaits: 1, asyncReads: 0 };
-    const b = { dispatches: 17, submits: 5, bindGroupsCreated: 12, blockingAwaits: 1, asyncReads: 3 };
-    expect(counterDelta(a, b)).toEqual({ dispatches: 7, submits: 3, bindGroupsCreated: 2, blockingAwaits: 0, asyncReads: 3 });
+    const a = { dispatches: 10, submits: 2, bindGroupsCreated: 10, bindGroupCacheHits: 0, blockingAwaits: 1, asyncReads: 0 };
+    const b = { dispatches: 17, submits: 5, bindGroupsCreated: 12, bindGroupCacheHits: 5, blockingAwaits: 1, asyncReads: 3 };
+    expect(counterDelta(a, b)).toEqual({ dispatches: 7, submits: 3, bindGroupsCreated: 2, bindGroupCacheHits: 5, blockingAwaits: 0, asyncReads: 3 });
     const s = steadyState([{ result: 0, counts: a, ms: 5 }, { result: 1, counts: b, ms: 10 }, { result: 2, counts: a, ms: 30 }], 1);
-    expect(s.perSlice).toEqual({ dispatches: 13.5, submits: 3.5, bindGroupsCreated: 11, blockingAwaits: 1, asyncReads: 1.5 });
+    expect(s.perSlice).toEqual({ dispatches: 13.5, submits: 3.5, bindGroupsCreated: 11, bindGroupCacheHits: 2.5, blockingAwaits: 1, asyncReads: 1.5 });
     expect(s.ms).toBe(40);
     expect(s.slicesPerSecond).toBe(50);
     expect(() => steadyState([{ result: 0, counts: a, ms: 1 }], 1)).toThrow(/none left after skipping 1/);
