@@ -11,6 +11,7 @@ import { faultsFromEnv, GpuErrorMonitor, GpuError, type GpuFaults } from './gpu-
 import { PipelineCache } from './pipeline-cache.js';
 import { TimestampProfiler, type KernelTiming } from './profiler.js';
 import { CommandRecorder } from './recorder.js';
+import { StagingRing } from './staging-ring.js';
 import type { GpuTarget } from './target.js';
 import { DTYPE_BYTES, GpuTensor, numel, shapeStr, type DType, type TensorOwner } from './tensor.js';
 import { UniformCache } from './uniform-cache.js';
@@ -71,6 +72,9 @@ export interface GpuCounters {
   asyncReads: number;
 }
 
+/** Staged upload bytes after which `write` submits the batch (weight loading; per-slice uploads are far smaller). */
+const STAGING_BATCH_BYTES = 64 << 20;
+
 let envFaultsTaken = false;
 
 /** SAM2_GPU_FAULT (Node, tests of the CLI): applies to the first device the process creates only, so a resume gets a healthy one. */
@@ -115,6 +119,7 @@ export class Gpu implements TensorOwner {
   /** Null when `bindGroupCache: false`. */
   private readonly bindGroups: BindGroupCache | null;
   private readonly uniformBuffers: UniformCache | null;
+  private readonly staging: StagingRing;
 
   private constructor(info: DeviceInfo, opts: GpuOptions) {
     this.info = info;
@@ -128,6 +133,8 @@ export class Gpu implements TensorOwner {
     this.pipelines = new PipelineCache(this.device);
     this.recorder = new CommandRecorder(this.device);
     this.uniformBuffers = cached ? new UniformCache(this.device, () => this.recorder.submits) : null;
+    this.staging = new StagingRing((d) => this.errors.createBuffer(d, false));
+    this.recorder.hooks = this.staging;
     this.kernels = new KernelSelector(info.target, opts.kernels);
     this.maxDispatches = opts.maxDispatchesPerSubmit ?? 512;
   }
@@ -209,9 +216,12 @@ export class Gpu implements TensorOwner {
     return t;
   }
 
-  /** Overwrites a tensor's contents from the host (queued; ordered before later submits). */
+  /**
+   * Overwrites a tensor's contents from the host, in order with the work recorded around it: the
+   * data goes through the staging ring and its copy is recorded in the command stream (no submit).
+   */
   write(t: GpuTensor, data: HostArray): void {
-    // After a loss writeBuffer is a silent no-op: say so instead.
+    // After a loss uploads are silent no-ops: say so instead.
     this.errors.throwIfFailed();
     let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (bytes.byteLength % 4) {
@@ -219,10 +229,9 @@ export class Gpu implements TensorOwner {
       padded.set(bytes);
       bytes = padded;
     }
-    // Recorded work that reads the old contents must be submitted first: writeBuffer is queued
-    // ahead of anything still sitting in the open command encoder.
-    if (this.recorder.hasWork) this.flush();
-    this.device.queue.writeBuffer(t.buffer, t.offset, bytes as Uint8Array<ArrayBuffer>);
+    this.staging.upload(this.recorder.commandEncoder(), t.buffer, t.offset, bytes);
+    // Bulk uploads (weights) only: bound the staging memory held by one unsubmitted batch.
+    if (this.staging.batchBytes > STAGING_BATCH_BYTES) this.flush();
   }
 
   /** A pooled copy of a tensor (recorded in order with the dispatches around it). */
@@ -451,6 +460,7 @@ export class Gpu implements TensorOwner {
   destroy(): void {
     this.pool.trim();
     this.recorder.destroy();
+    this.staging.destroy();
     this.bindGroups?.clear();
     this.uniformBuffers?.destroy();
     this.profiler?.destroy();

@@ -16,6 +16,8 @@ export class CommandRecorder {
   pending = 0;
   /** Total submits, for tests and benchmarks of launch overhead. */
   submits = 0;
+  /** Called around every submit (e.g. the staging ring unmaps before and remaps after). */
+  hooks: { beforeSubmit(): void; afterSubmit(): void } | null = null;
 
   constructor(private readonly device: GPUDevice) {
     this.arena = device.createBuffer({
@@ -86,7 +88,9 @@ export class CommandRecorder {
     if (!this.encoder) return;
     this.endPass();
     if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.staging, 0, this.arenaUsed);
+    this.hooks?.beforeSubmit();
     this.device.queue.submit([this.encoder.finish()]);
+    this.hooks?.afterSubmit();
     this.encoder = null;
     this.arenaUsed = 0;
     this.pending = 0;
