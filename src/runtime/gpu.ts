@@ -7,11 +7,11 @@ import { KernelSelector, type KernelSelectorOptions, type OpFamily, type TuningC
 import { BindGroupCache, type BoundRange } from './bind-group-cache.js';
 import { BufferPool, STORAGE_USAGE, type PoolStats } from './buffer-pool.js';
 import { createDevice, type CreateDeviceOptions, type DeviceInfo, type GpuFeatures } from './device.js';
-import { faultsFromEnv, GpuErrorMonitor, GpuError, type GpuFaults } from './gpu-errors.js';
+import { faultsFromEnv, GpuDeviceLostError, GpuErrorMonitor, GpuError, type GpuFaults } from './gpu-errors.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { TimestampProfiler, type KernelTiming } from './profiler.js';
 import { CommandRecorder } from './recorder.js';
-import { StagingRing } from './staging-ring.js';
+import { StagingMemoryLostError, StagingRing } from './staging-ring.js';
 import type { GpuTarget } from './target.js';
 import { DTYPE_BYTES, GpuTensor, numel, shapeStr, type DType, type TensorOwner } from './tensor.js';
 import { UniformCache } from './uniform-cache.js';
@@ -229,7 +229,13 @@ export class Gpu implements TensorOwner {
       padded.set(bytes);
       bytes = padded;
     }
-    this.staging.upload(this.recorder.commandEncoder(), t.buffer, t.offset, bytes);
+    try {
+      this.staging.upload(this.recorder.commandEncoder(), t.buffer, t.offset, bytes);
+    } catch (e) {
+      // device.destroy() detaches the staging mappings before the device-lost notice arrives.
+      if (e instanceof StagingMemoryLostError) throw this.errors.error ?? new GpuDeviceLostError('destroyed', '');
+      throw e;
+    }
     // Bulk uploads (weights) only: bound the staging memory held by one unsubmitted batch.
     if (this.staging.batchBytes > STAGING_BATCH_BYTES) this.flush();
   }

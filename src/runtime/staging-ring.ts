@@ -6,7 +6,15 @@
 // a chunk whose map fails (device lost) is dropped. Uploads larger than half a chunk get a buffer
 // of their own, destroyed after its submit.
 
-const ALIGN = 8; // getMappedRange offsets are multiples of 8; copy sizes are multiples of 4
+const ALIGN = 8;
+
+/**
+ * A staging chunk's mapped memory is gone: its buffer was destroyed with the device
+ * (device.destroy() releases every mapping at once, before the device-lost notice arrives).
+ */
+export class StagingMemoryLostError extends Error {
+  override name = 'StagingMemoryLostError';
+} // getMappedRange offsets are multiples of 8; copy sizes are multiples of 4
 
 interface Chunk {
   buffer: GPUBuffer;
@@ -45,7 +53,7 @@ export class StagingRing {
    * `encoder` (which must be submitted through `beforeSubmit` / `afterSubmit`).
    */
   upload(encoder: GPUCommandEncoder, dst: GPUBuffer, dstOffset: number, bytes: Uint8Array): void {
-    if (this.destroyed) throw new Error('StagingRing: used after destroy');
+    if (this.destroyed) throw new StagingMemoryLostError('StagingRing: used after destroy');
     const size = bytes.byteLength;
     if (size % 4) throw new Error(`StagingRing: upload of ${size} bytes is not a multiple of 4`);
     if (size === 0) return;
@@ -60,6 +68,11 @@ export class StagingRing {
     }
     let c = this.current;
     if (!c || c.used + size > this.chunkBytes) c = this.current = this.take();
+    if (c.view.byteLength === 0) {
+      // Detached: nothing of this ring is usable any more.
+      this.destroy();
+      throw new StagingMemoryLostError('staging memory was released (device destroyed)');
+    }
     const offset = c.used;
     c.view.set(bytes, offset);
     c.used = Math.ceil((offset + size) / ALIGN) * ALIGN;
