@@ -3,6 +3,7 @@
 // MemoryEncoder) and the mask preparation of SAM2Base._encode_new_memory (sam2/modeling/sam2_base.py).
 import { binary, unary } from '../kernels/elementwise/elementwise.js';
 import { conv2d } from '../kernels/conv/conv.js';
+import { addNoObjectTerm } from '../kernels/decisions/decisions.js';
 import { linear } from '../kernels/matmul/matmul.js';
 import type { Gpu } from '../runtime/gpu.js';
 import type { WeightOperand } from '../kernels/packed-weight/packed-weight.js';
@@ -81,8 +82,12 @@ export interface MemoryEncoderInputs {
   highResMasks: GpuTensor;
   /** Prompted slices binarize the mask (logit > 0); tracked slices use sigmoid(logit). */
   binarize: boolean;
-  /** ≤ 0 means the object is absent: `no_obj_embed_spatial` is added to the memory. */
-  objectScoreLogit: number;
+  /**
+   * Object presence: a score logit (≤ 0 means absent: `no_obj_embed_spatial` is added to the
+   * memory), or the object's decision flags on the GPU (src/kernels/decisions), so that the
+   * memory of a tracked slice needs no host decision.
+   */
+  objectScoreLogit: number | GpuTensor;
 }
 
 export class MemoryEncoder {
@@ -171,7 +176,10 @@ export class MemoryEncoder {
     probe('fuser', fused, 'hwc');
     let out = this.outProj ? this.outProj.forward(fused.reshape([F * F, C])) : fused.reshape([F * F, C]);
     if (this.outProj) fused.release();
-    if (this.noObjEmbedSpatial && !(inp.objectScoreLogit > 0)) {
+    const presence = inp.objectScoreLogit;
+    if (this.noObjEmbedSpatial && typeof presence !== 'number') {
+      addNoObjectTerm(gpu, out, this.noObjEmbedSpatial, presence, 1);
+    } else if (this.noObjEmbedSpatial && typeof presence === 'number' && !(presence > 0)) {
       const withEmbed = binary(gpu, 'add', out, this.noObjEmbedSpatial);
       out.release();
       out = withEmbed;

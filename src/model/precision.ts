@@ -19,7 +19,7 @@
 // (layers/dtype-boundary.ts). Inside, every kernel stores f16 (tests/kernels/f16-storage.cases.ts);
 // kept in f32 and converted at the boundary instead: the preprocessed image (preprocess kernel),
 // memories and pointers (memory bank), the prompt encoder and object-pointer head, the SAM-heads
-// selection (mask-select's stats), and the memory encoder's mask-for-memory (computed from the
+// selection (the decisions kernels), and the memory encoder's mask-for-memory (computed from the
 // f32 logits so a tiny positive logit stays positive).
 import type { ScaleMethod } from '../weights/quant.js';
 import { DEFAULT_MIN_QUANT_ELEMENTS } from '../weights/quant.js';

@@ -3,11 +3,11 @@
 // sam2/modeling/sam/mask_decoder.py (`MaskDecoder.forward` selection, `_dynamic_multimask_via_stability`,
 // `_get_stability_scores`).
 //
-// The decoder runs entirely on the GPU. The decisions the official code takes on tensors (object
-// score > 0, argmax IoU, stability ≥ threshold) are host decisions here: their inputs come back in
-// one small readback per decode; everything selected from them stays on the GPU.
-import { binary, unary } from '../kernels/elementwise/elementwise.js';
-import { copyRange, maskStats, sliceCopy } from '../kernels/mask-select/mask-select.js';
+// The decoder and the decisions the official code takes on tensors (object score > 0, argmax IoU,
+// stability ≥ threshold) run on the GPU: a flag record drives the selection, so `record` needs no
+// readback; `forward` reads the flag record back for the host fields.
+import { decide, FLAG, gather, objPtrBlend, type SelectMode } from '../kernels/decisions/decisions.js';
+import { copyRange, sliceCopy } from '../kernels/mask-select/mask-select.js';
 import { resize } from '../kernels/resize/resize.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../runtime/tensor.js';
@@ -58,6 +58,17 @@ export interface SamHeadsOutput {
   isStable?: boolean;
 }
 
+/**
+ * `_forward_sam_heads` recorded on the GPU only (`SamHeads.record`): the outputs of
+ * SamHeadsOutput without their host fields, and the flag record they were selected by.
+ */
+export interface SamHeadsRecord extends Pick<SamHeadsOutput, 'lowResMultimasks' | 'ious' | 'lowResMasks' | 'highResMasks' | 'objPtr' | 'multimask'> {
+  /** Decision flags u32 [1, flagStride(numMasks)] (src/kernels/decisions: FLAG). */
+  flags: GpuTensor;
+  /** Candidate masks of the decoder (numMaskTokens). */
+  numMasks: number;
+}
+
 export function releaseSamHeadsOutput(o: SamHeadsOutput): void {
   for (const t of [o.lowResMultimasks, o.ious, o.lowResMasks, o.highResMasks, o.objPtr]) t.release();
 }
@@ -71,13 +82,6 @@ export function useMultimask(cfg: Sam2Config, numPoints: number, isInitCondFrame
     f.multimaskMinPtNum <= numPoints &&
     numPoints <= f.multimaskMaxPtNum
   );
-}
-
-/** First index of the maximum (torch.argmax on CPU returns the first on ties). */
-function argmax(v: ArrayLike<number>, start: number, end: number): number {
-  let best = start;
-  for (let i = start + 1; i < end; i++) if (v[i] > v[best]) best = i;
-  return best - start;
 }
 
 export class SamHeads {
@@ -152,14 +156,16 @@ export class SamHeads {
   }
 
   /**
-   * `_forward_sam_heads(pix, points, mask, high_res, multimask)`. pix: [F, F, C] (conditioned
-   * features); highRes: s0 [4F, 4F, C/8], s1 [2F, 2F, C/4]. Probe names follow the fixtures
-   * without the `sam.caseK.` prefix (per-mode ones get `mm.` / `sm.`).
+   * `_forward_sam_heads(pix, points, mask, high_res, multimask)` recorded without any readback: the
+   * decisions (best mask, stability fallback, object presence) are taken on the GPU into a flag
+   * record (src/kernels/decisions) that the selection and later steps read. pix: [F, F, C]
+   * (conditioned features); highRes: s0 [4F, 4F, C/8], s1 [2F, 2F, C/4]. Probe names follow the
+   * fixtures without the `sam.caseK.` prefix (per-mode ones get `mm.` / `sm.`).
    */
-  async forward(pix: GpuTensor, highRes: HighResFeatures | null, prompt: SamPrompt, opts: SamHeadsOptions = {}, probe?: Probe): Promise<SamHeadsOutput> {
+  record(pix: GpuTensor, highRes: HighResFeatures | null, prompt: SamPrompt, opts: SamHeadsOptions = {}, probe?: Probe): SamHeadsRecord {
     const g = this.gpu;
     const c = this.dim;
-    const p = this.lowRes * this.lowRes;
+    const low = this.lowRes;
     this.checkInputs(pix, highRes, prompt);
     const nPoints = pointCount(prompt);
     const multimask = opts.multimask ?? useMultimask(this.cfg, nPoints, opts.isInitCondFrame ?? true);
@@ -180,50 +186,28 @@ export class SamHeads {
     const dec = this.maskDecoder.forward(pix, imagePe, emb, highRes, probe);
     if (emb.denseOwned) emb.dense.release();
 
-    // Host decisions, one readback: stability counts of mask 0 (single-mask output with the
-    // dynamic fallback only; thresholds ±delta on the logits before gating), IoUs, object score.
+    // Decisions on the GPU (`MaskDecoder.forward` selection + `_forward_sam_heads` gating): the
+    // stability of mask 0 (single-mask output with the dynamic fallback; thresholds ±delta on the
+    // logits before gating), argmax IoU, object score > 0.
     const sh = this.cfg.samHeads;
-    const dynamic = !multimask && sh.dynamicMultimaskViaStability;
-    const delta = sh.dynamicMultimaskStabilityDelta;
-    const packet = maskStats(g, { map: dec.masks, mapOffset: 0, mapCount: dynamic ? p : 0, hi: delta, lo: -delta, a: dec.iou, b: dec.objectScore });
-    const raw = await g.readRaw(packet);
-    packet.release();
-    const counts = new Uint32Array(raw, 0, 2);
-    const values = new Float32Array(raw, 8, numMasks + 1);
-    const iouAll = values.slice(0, numMasks);
-    const objectScoreLogit = values[numMasks];
-    const present = !this.cfg.flags.predObjScores || objectScoreLogit > 0;
-    const bestIndex = numMasks > 1 ? argmax(iouAll, 1, numMasks) : 0;
+    const f = this.cfg.flags;
+    const mode: SelectMode = multimask ? 'multimask' : sh.dynamicMultimaskViaStability ? 'dynamic' : 'single';
+    const masks = dec.masks.reshape([1, numMasks, low, low]);
+    const flags = decide(g, masks, dec.iou.reshape([1, numMasks]), dec.objectScore.reshape([1, 1]), {
+      mode,
+      delta: sh.dynamicMultimaskStabilityDelta,
+      thresh: sh.dynamicMultimaskStabilityThresh,
+      predObjScores: f.predObjScores,
+      multimaskToken: f.useMultimaskTokenForObjPtr,
+      softNoObjPtr: f.softNoObjPtr,
+    });
 
-    // Selection (`MaskDecoder.forward` + `_forward_sam_heads`): which masks and which token.
-    let first: number; // first selected mask
-    let count: number; // number of output masks M
-    let tokenIndex = 0;
-    let stabilityScore: number | undefined;
-    let isStable: boolean | undefined;
-    if (multimask) {
-      first = 1;
-      count = numMasks - 1;
-      if (this.cfg.flags.useMultimaskTokenForObjPtr) tokenIndex = 1 + bestIndex;
-    } else if (dynamic) {
-      // area_i / area_u in float32 (1.0 if nothing is above −delta); stable ⇒ keep mask 0.
-      const [areaI, areaU] = [counts[0], counts[1]];
-      stabilityScore = areaU > 0 ? Math.fround(Math.fround(areaI) / Math.fround(areaU)) : 1.0;
-      isStable = stabilityScore >= Math.fround(sh.dynamicMultimaskStabilityThresh);
-      first = isStable ? 0 : 1 + bestIndex;
-      count = 1;
-    } else {
-      first = 0;
-      count = 1;
-    }
-    const selected = multimask ? 1 + bestIndex : first;
-
-    // Object-score gating: where(present, masks, −1024), then the chosen mask.
-    const fill = present ? undefined : NO_OBJ_SCORE;
-    const lowResMultimasks = sliceCopy(g, dec.masks, [count, this.lowRes, this.lowRes], first * p, fill);
-    const ious = sliceCopy(g, dec.iou, [count], first);
-    const iouScores = iouAll.slice(first, first + count);
-    const lowResMasks = sliceCopy(g, dec.masks, [this.lowRes, this.lowRes], selected * p, fill);
+    // Selection and gating: where(present, masks, −1024), the M output masks and the chosen one.
+    const count = multimask ? numMasks - 1 : 1;
+    const gate = f.predObjScores ? NO_OBJ_SCORE : undefined;
+    const lowResMultimasks = gather(g, masks, flags, { field: 'first', count, gateFill: gate }, 'low-res-multimasks').reshape([count, low, low]);
+    const ious = gather(g, dec.iou.reshape([1, numMasks]), flags, { field: 'first', count }, 'ious').reshape([count]);
+    const lowResMasks = gather(g, masks, flags, { field: 'selected', count: 1, gateFill: gate }, 'low-res-masks').reshape([low, low]);
     dec.masks.release();
     dec.iou.release();
     dec.objectScore.release();
@@ -231,74 +215,79 @@ export class SamHeads {
     // High-res mask: bilinear (align_corners=False, no antialias) to S×S.
     const s = this.cfg.imageSize;
     const highResMasks = g.empty([s, s], 'f32', 'high-res-masks');
-    resize(g, 'bilinear', lowResMasks.reshape([this.lowRes, this.lowRes, 1]), [s, s], highResMasks.reshape([s, s, 1]));
+    resize(g, 'bilinear', lowResMasks.reshape([low, low, 1]), [s, s], highResMasks.reshape([s, s, 1]));
 
     // Object pointer from the chosen output token; `no_obj_ptr` where the object is absent.
-    const token = sliceCopy(g, dec.maskTokens, [1, c], tokenIndex * c);
-    const objPtr = this.objectPointer(token, present, objectScoreLogit);
+    const token = gather(g, dec.maskTokens.reshape([1, numMasks, c]), flags, { field: 'token', count: 1 }, 'obj-ptr-token').reshape([1, c]);
+    const objPtr = this.objectPointer(token, flags);
 
     if (probe) {
-      const mode = multimask ? 'mm' : 'sm';
-      probe(`${mode}.low_res_multimasks`, lowResMultimasks, 'flat');
-      probe(`${mode}.ious`, ious, 'flat');
-      probe(`${mode}.low_res_masks`, lowResMasks, 'flat');
-      probe(`${mode}.high_res_masks`, highResMasks, 'flat');
-      const useMulti = multimask && this.cfg.flags.useMultimaskTokenForObjPtr;
+      const m = multimask ? 'mm' : 'sm';
+      probe(`${m}.low_res_multimasks`, lowResMultimasks, 'flat');
+      probe(`${m}.ious`, ious, 'flat');
+      probe(`${m}.low_res_masks`, lowResMasks, 'flat');
+      probe(`${m}.high_res_masks`, highResMasks, 'flat');
+      const useMulti = multimask && f.useMultimaskTokenForObjPtr;
       const outTokens = sliceCopy(g, dec.maskTokens, [useMulti ? numMasks - 1 : 1, c], useMulti ? c : 0);
-      probe(`${mode}.sam_output_tokens`, outTokens, 'tokens');
+      probe(`${m}.sam_output_tokens`, outTokens, 'tokens');
       outTokens.release();
-      probe(`${mode}.obj_ptr_token`, token, 'tokens');
-      probe(`${mode}.obj_ptr`, objPtr, 'flat');
+      probe(`${m}.obj_ptr_token`, token, 'tokens');
+      probe(`${m}.obj_ptr`, objPtr, 'flat');
     }
     token.release();
     dec.maskTokens.release();
+    return { flags, lowResMultimasks, ious, lowResMasks, highResMasks, objPtr, multimask, numMasks };
+  }
 
-    return {
-      lowResMultimasks,
-      ious,
-      iouScores,
-      lowResMasks,
-      highResMasks,
-      objPtr,
-      objectScoreLogit,
-      multimask,
-      bestIndex,
-      stabilityScore,
-      isStable,
-    };
+  /**
+   * `record` plus one small readback of the flag record for the host fields (IoUs, object score,
+   * the decisions taken). For prompts; propagation reads the flags later with the masks.
+   */
+  async forward(pix: GpuTensor, highRes: HighResFeatures | null, prompt: SamPrompt, opts: SamHeadsOptions = {}, probe?: Probe): Promise<SamHeadsOutput> {
+    const r = this.record(pix, highRes, prompt, opts, probe);
+    const words = new Uint32Array(await this.gpu.readRaw(r.flags));
+    r.flags.release();
+    const { flags: _flags, numMasks: _n, ...rest } = r;
+    return { ...rest, ...readDecisions(words, 0, r.numMasks, r.multimask, this.cfg) };
   }
 
   /**
    * obj_ptr = obj_ptr_proj(token); with an object-score head: λ·ptr + (1−λ)·no_obj_ptr where λ is
    * (present ? 1 : 0), or σ(score) with soft_no_obj_ptr; without fixed_no_obj_ptr the first term is
-   * not scaled. λ ∈ {0, 1} (every official config) makes this an exact selection.
+   * not scaled (λ from the flag record). λ ∈ {0, 1} (every official config) makes this an exact selection.
    */
-  private objectPointer(token: GpuTensor, present: boolean, score: number): GpuTensor {
+  private objectPointer(token: GpuTensor, flags: GpuTensor): GpuTensor {
     const g = this.gpu;
     const c = this.dim;
     const f = this.cfg.flags;
-    const proj = (): GpuTensor => {
-      const out = g.empty([c], 'f32', 'obj-ptr');
-      return this.objPtrProj ? this.objPtrProj(token, out) : copyRange(g, token, out);
-    };
-    if (!f.predObjScores) return proj();
+    const ptr = g.empty([c], 'f32', 'obj-ptr');
+    if (this.objPtrProj) this.objPtrProj(token, ptr);
+    else copyRange(g, token, ptr);
+    if (!f.predObjScores) return ptr;
     const noObjPtr = this.root.tensor('no_obj_ptr').reshape([c]);
-    if (!f.softNoObjPtr) {
-      if (present) return proj();
-      if (f.fixedNoObjPtr) return sliceCopy(g, noObjPtr, [c]);
-      const ptr = proj();
-      const out = binary(g, 'add', ptr, noObjPtr);
-      ptr.release();
-      return out;
-    }
-    const lambda = Math.fround(1 / (1 + Math.exp(-score)));
-    const ptr = proj();
-    const scaled = f.fixedNoObjPtr ? unary(g, 'identity', ptr, undefined, lambda) : ptr;
-    const rest = unary(g, 'identity', noObjPtr, undefined, Math.fround(1 - lambda));
-    const out = binary(g, 'add', scaled, rest);
-    if (scaled !== ptr) scaled.release();
+    const out = objPtrBlend(g, ptr.reshape([1, c]), noObjPtr, flags, f.fixedNoObjPtr).reshape([c]);
     ptr.release();
-    rest.release();
     return out;
   }
+}
+
+/** The host fields of one object's flag record (words from `record`'s flags, record k at k·stride). */
+export function readDecisions(
+  words: Uint32Array,
+  offset: number,
+  numMasks: number,
+  multimask: boolean,
+  cfg: Sam2Config,
+): Pick<SamHeadsOutput, 'iouScores' | 'objectScoreLogit' | 'bestIndex' | 'stabilityScore' | 'isStable'> {
+  const bits = new Float32Array(words.buffer, words.byteOffset, words.length);
+  const first = words[offset + FLAG.first];
+  const count = multimask ? numMasks - 1 : 1;
+  const dynamic = !multimask && cfg.samHeads.dynamicMultimaskViaStability;
+  return {
+    iouScores: bits.slice(offset + FLAG.iou + first, offset + FLAG.iou + first + count),
+    objectScoreLogit: bits[offset + FLAG.score],
+    bestIndex: words[offset + FLAG.best],
+    stabilityScore: dynamic ? bits[offset + FLAG.stability] : undefined,
+    isStable: dynamic ? words[offset + FLAG.stable] === 1 : undefined,
+  };
 }

@@ -19,7 +19,7 @@ import { MemoryEncoder } from './memory-encoder.js';
 import { ImagePreprocessor, type SliceImage } from './preprocess.js';
 import { noProbe, type Probe } from './probe.js';
 import { SamHeads } from './sam-heads.js';
-import type { HeadsOutput, ImageFeatures, PromptInput, Sam2Parts } from './sam2-parts.js';
+import type { GpuHeadsOutput, HeadsOutput, ImageFeatures, PromptInput, Sam2Parts } from './sam2-parts.js';
 import { sinePositionEncodingF32 } from '../kernels/position/position-f32.js';
 import { stateDictSpec } from './state-dict-spec.js';
 import { validateCheckpoint, WeightStore, type WeightScope } from './weights.js';
@@ -149,6 +149,13 @@ export class Sam2Model implements Sam2Parts {
     return { lowResMasks: o.lowResMasks, highResMasks: o.highResMasks, objPtr: o.objPtr, objectScoreLogit: o.objectScoreLogit, ious: o.iouScores };
   }
 
+  decodeOnGpu(pix: GpuTensor, feats: ImageFeatures, prompt: PromptInput, multimask: boolean): GpuHeadsOutput {
+    const o = this.heads.record(pix, { s0: feats.s0, s1: feats.s1 }, prompt, { multimask });
+    o.lowResMultimasks.release();
+    o.ious.release();
+    return { lowResMasks: o.lowResMasks, highResMasks: o.highResMasks, objPtr: o.objPtr, flags: o.flags, numMasks: o.numMasks, multimask: o.multimask };
+  }
+
   /**
    * Upstream `_use_mask_as_output`: the mask (0/1, [S, S]) becomes the output logits (·20 − 10,
    * antialiased down to 4F × 4F); the pointer is decoded from the raw features with the
@@ -188,7 +195,7 @@ export class Sam2Model implements Sam2Parts {
     return out;
   }
 
-  encodeMemory(l2: GpuTensor, highResMasks: GpuTensor, binarize: boolean, objectScoreLogit: number): GpuTensor {
+  encodeMemory(l2: GpuTensor, highResMasks: GpuTensor, binarize: boolean, objectScoreLogit: number | GpuTensor): GpuTensor {
     return this.memoryEncoder.forward({ pixFeat: l2, highResMasks, binarize, objectScoreLogit });
   }
 

@@ -33,6 +33,14 @@ export interface HeadsOutput {
   ious: Float32Array;
 }
 
+/** `decode` recorded without a readback: the host fields stay in the flag record on the GPU. */
+export interface GpuHeadsOutput extends Pick<HeadsOutput, 'lowResMasks' | 'highResMasks' | 'objPtr'> {
+  /** Decision flags u32 [1, flagStride(numMasks)] (src/kernels/decisions: FLAG; IoUs, object score). */
+  flags: GpuTensor;
+  numMasks: number;
+  multimask: boolean;
+}
+
 export interface Sam2Parts {
   readonly config: Sam2Config;
   /** Preprocessed slice [S, S, 3] → features (the caller releases them). */
@@ -45,6 +53,8 @@ export interface Sam2Parts {
   attendMemory(l2: GpuTensor, memory: GpuTensor, memoryPos: GpuTensor, numObjPtrTokens: number): GpuTensor;
   /** Prompt encoder + mask decoder + official selection (`_forward_sam_heads`). */
   decode(pix: GpuTensor, feats: ImageFeatures, prompt: PromptInput, multimask: boolean): Promise<HeadsOutput>;
+  /** `decode` with no host round trip (propagation): every output stays on the GPU. */
+  decodeOnGpu(pix: GpuTensor, feats: ImageFeatures, prompt: PromptInput, multimask: boolean): GpuHeadsOutput;
   /** `_use_mask_as_output`: a binary [S, S] mask prompt becomes the output directly. */
   maskAsOutput(feats: ImageFeatures, mask: GpuTensor): Promise<HeadsOutput>;
   /**
@@ -52,8 +62,11 @@ export interface Sam2Parts {
    * low-res logits kept on the host: a resumed propagation re-encodes memories from them.
    */
   upsampleLowRes(lowRes: GpuTensor): GpuTensor;
-  /** `_encode_new_memory`: [F*F, memDim] f32 (before the bank's bf16 rounding). */
-  encodeMemory(l2: GpuTensor, highResMasks: GpuTensor, binarize: boolean, objectScoreLogit: number): GpuTensor;
+  /**
+   * `_encode_new_memory`: [F*F, memDim] f32 (before the bank's bf16 rounding). Presence: the
+   * object-score logit, or the decision flags of `decodeOnGpu`.
+   */
+  encodeMemory(l2: GpuTensor, highResMasks: GpuTensor, binarize: boolean, objectScoreLogit: number | GpuTensor): GpuTensor;
   /** Memory sine PE [F*F, memDim] and the GPU memory-bank inputs shared by all objects. */
   readonly maskmemPos: GpuTensor;
 }

@@ -4,6 +4,7 @@
 // and backward from the prompted slices, corrections, disappearing objects and non-overlapping
 // output masks. This file holds state and orchestration only; the math lives in the modules behind
 // `Sam2Parts` and post-processing in mask-postprocess.ts.
+import { flagStride, maskOutput } from '../kernels/decisions/decisions.js';
 import type { Gpu } from '../runtime/gpu.js';
 import type { GpuTensor } from '../runtime/tensor.js';
 import { FeatureScheduler, type SchedulerOptions, type SliceSource } from './feature-scheduler.js';
@@ -11,7 +12,9 @@ import { fillHoles } from './fill-holes.js';
 import { applyNonOverlap, bilinearResize, binarize } from './mask-postprocess.js';
 import { MemoryBank, memoryBankShared, type MemoryBankShared } from './memory-bank.js';
 import type { Sam2Model } from './sam2-model.js';
-import type { HeadsOutput, PromptInput, Sam2Parts } from './sam2-parts.js';
+import type { GpuHeadsOutput, HeadsOutput, ImageFeatures, PromptInput, Sam2Parts } from './sam2-parts.js';
+import { readDecisions } from './sam-heads.js';
+import { copyWords, packTensors, splitWords } from './slice-packet.js';
 import { checkResumeTarget, recreateHeads, reencodeMemory, type ResumableOutput } from './video-resume.js';
 import { sliceSourceFrom, type VideoCreateOptions } from './video-source.js';
 import type { WeightScope } from './weights.js';
@@ -79,6 +82,22 @@ export interface SliceResult {
 interface FrameOut extends ResumableOutput {
   /** Until preflight: what the memory encoder and the bank need. */
   pending?: { highRes: GpuTensor; objPtr: GpuTensor };
+}
+
+/** A propagated slice recorded on the GPU whose host data is still on its way. */
+interface PendingSlice {
+  slice: number;
+  reverse: boolean;
+  /** Objects tracked on this slice (prompted ones are already on the host), in packet order. */
+  tracked: ObjectState[];
+  /** The slice packet (see slice-packet.ts); null when no object was tracked. */
+  data: Promise<ArrayBuffer> | null;
+  /** Whether the packet ends with the slice's output masks (every object tracked). */
+  gpuMasks: boolean;
+  /** Whether the packet holds the filled logits and, after them, the unfilled ones the memories saw. */
+  filled: boolean;
+  numMasks: number;
+  multimask: boolean;
 }
 
 /** A propagation in progress: its passes (slice orders) and the next slice to process. */
@@ -276,7 +295,7 @@ export class Sam2Video {
       const clamped = prev.lowResHost.map((v) => Math.min(32, Math.max(-32, v)));
       maskInput = this.gpu.upload(clamped, [this.lowSide, this.lowSide], 'f32', 'prev_mask_logits');
     }
-    const out = await this.runSingleFrame(o, slice, isInit, { points: coords, labels: labs, maskInput }, reverse, false);
+    const out = await this.runSingleFrame(o, slice, isInit, { points: coords, labels: labs, maskInput }, reverse);
     maskInput?.release();
     this.setTemp(o, slice, key, out);
     return this.sliceResult(slice, false);
@@ -339,45 +358,114 @@ export class Sam2Video {
     m.set(slice, out);
   }
 
-  /** Upstream `_run_single_frame_inference` + `track_step` for one object on one slice. */
-  private async runSingleFrame(
-    o: ObjectState,
-    slice: number,
-    isInit: boolean,
-    prompt: PromptInput,
-    reverse: boolean,
-    runMemEncoder: boolean,
-    upcoming: readonly number[] = [],
-  ): Promise<FrameOut> {
-    const cfg = this.parts.config;
-    const feats = this.scheduler.get(slice, upcoming);
-    let pix: GpuTensor;
-    if (isInit && cfg.flags.directlyAddNoMemEmbed) {
-      pix = this.parts.addNoMemEmbed(feats.l2);
-    } else {
-      if (o.bank.condFrames.length === 0) throw new Error(`object ${o.id} has no prompted slice to track from`);
-      const mem = o.bank.assemble(slice, reverse);
-      pix = this.parts.attendMemory(feats.l2, mem.memory, mem.memoryPos, mem.numObjPtrTokens);
-      mem.memory.release();
-      mem.memoryPos.release();
-    }
-    const nPts = prompt.labels?.length ?? 0;
-    const f = cfg.flags;
-    const multimask =
-      f.multimaskOutputInSam && (isInit || f.multimaskOutputForTracking) && f.multimaskMinPtNum <= nPts && nPts <= f.multimaskMaxPtNum;
-    const heads = await this.parts.decode(pix, feats, prompt, multimask);
+  /** The slice's features conditioned for one object: + no_mem_embed on an initial frame, else memory attention. */
+  private conditionedFeatures(o: ObjectState, feats: ImageFeatures, slice: number, isInit: boolean, reverse: boolean): GpuTensor {
+    if (isInit && this.parts.config.flags.directlyAddNoMemEmbed) return this.parts.addNoMemEmbed(feats.l2);
+    if (o.bank.condFrames.length === 0) throw new Error(`object ${o.id} has no prompted slice to track from`);
+    const mem = o.bank.assemble(slice, reverse);
+    const pix = this.parts.attendMemory(feats.l2, mem.memory, mem.memoryPos, mem.numObjPtrTokens);
+    mem.memory.release();
+    mem.memoryPos.release();
+    return pix;
+  }
+
+  /** `_use_multimask` of the predictor: multimask output for 0..1 points (tracked slices have none). */
+  private multimask(isInit: boolean, numPoints: number): boolean {
+    const f = this.parts.config.flags;
+    return f.multimaskOutputInSam && (isInit || f.multimaskOutputForTracking) && f.multimaskMinPtNum <= numPoints && numPoints <= f.multimaskMaxPtNum;
+  }
+
+  /** Upstream `_run_single_frame_inference` + `track_step` for one object on a prompted slice (memory encoded at preflight). */
+  private async runSingleFrame(o: ObjectState, slice: number, isInit: boolean, prompt: PromptInput, reverse: boolean): Promise<FrameOut> {
+    const feats = this.scheduler.get(slice);
+    const pix = this.conditionedFeatures(o, feats, slice, isInit, reverse);
+    const heads = await this.parts.decode(pix, feats, prompt, this.multimask(isInit, prompt.labels?.length ?? 0));
     pix.release();
-    if (runMemEncoder) {
-      // Tracked slices have no points: the memory sees sigmoid(logits), not a binarized mask.
-      const binarizeMem = f.binarizeMaskFromPtsForMemEnc && nPts > 0;
-      const mem = this.parts.encodeMemory(feats.l2, heads.highResMasks, binarizeMem, heads.objectScoreLogit);
-      o.bank.store(slice, 'non_cond', mem, heads.objPtr);
-      mem.release();
-      const out = await this.toFrameOut(heads, false);
-      out.memBinarize = binarizeMem;
-      return out;
-    }
     return this.toFrameOut(heads, true);
+  }
+
+  /**
+   * `track_step` of one object on a tracked slice, recorded with no host round trip: the decisions
+   * stay in the flag record, the memory encoder reads presence from it, and the memory goes into the
+   * bank. The caller packs and reads back what the host keeps (flags, low-res logits, pointer).
+   */
+  private recordTracked(o: ObjectState, slice: number, reverse: boolean, upcoming: readonly number[]): GpuHeadsOutput {
+    const feats = this.scheduler.get(slice, upcoming);
+    const pix = this.conditionedFeatures(o, feats, slice, false, reverse);
+    const heads = this.parts.decodeOnGpu(pix, feats, {}, this.multimask(false, 0));
+    pix.release();
+    // Tracked slices have no points: the memory sees sigmoid(logits), not a binarized mask.
+    const mem = this.parts.encodeMemory(feats.l2, heads.highResMasks, false, heads.flags);
+    heads.highResMasks.release();
+    o.bank.store(slice, 'non_cond', mem, heads.objPtr);
+    mem.release();
+    return heads;
+  }
+
+  /**
+   * Records one propagated slice for every object that is not prompted there, fill_hole_area on
+   * the stored logits, the slice's output masks (resized, non-overlapped and thresholded on the GPU)
+   * when every object was tracked, and starts the slice's one readback without waiting for it.
+   */
+  private recordSlice(t: number, reverse: boolean, upcoming: readonly number[]): PendingSlice {
+    const tracked: ObjectState[] = [];
+    const heads: GpuHeadsOutput[] = [];
+    for (const o of this.objects.values()) {
+      if (o.cond.has(t)) continue;
+      tracked.push(o);
+      heads.push(this.recordTracked(o, t, reverse, upcoming));
+    }
+    const base = { slice: t, reverse, tracked, gpuMasks: false, filled: false, numMasks: heads[0]?.numMasks ?? 0, multimask: heads[0]?.multimask ?? false };
+    if (tracked.length === 0) return { ...base, data: null };
+    const g = this.gpu;
+    const low = this.lowSide;
+    // The tracked objects' low-res logits as one [n, 4F, 4F] slab: memories were encoded from these;
+    // the stored and returned logits have their small holes filled (upstream fill_hole_area).
+    const slab = g.empty([tracked.length, low, low], 'f32', 'slice-low-res');
+    copyWords(g, heads.map((h) => h.lowResMasks), slab);
+    const filled = this.fillHoleArea > 0 ? fillHoles(g, slab, this.fillHoleArea) : slab;
+    const gpuMasks = tracked.length === this.objects.size;
+    const { width: W, height: H } = this.source;
+    const masks = gpuMasks ? maskOutput(g, filled, { height: H, width: W, nonOverlap: !!this.opts.nonOverlapMasks }) : null;
+    const parts = [...heads.flatMap((h) => [h.flags, h.objPtr]), filled];
+    if (filled !== slab) parts.push(slab);
+    if (masks) parts.push(masks);
+    const packet = packTensors(g, parts);
+    const data = g.readAsync(packet);
+    // Marked handled: if recording the next slice throws first, this slice is simply redone.
+    data.catch(() => undefined);
+    for (const x of [packet, slab, ...(filled !== slab ? [filled] : []), ...(masks ? [masks] : [])]) x.release();
+    for (const h of heads) for (const x of [h.flags, h.lowResMasks, h.objPtr]) x.release();
+    return { ...base, data, gpuMasks, filled: filled !== slab };
+  }
+
+  /** Waits for a recorded slice's readback, stores its outputs on the host and returns its result. */
+  private async finishSlice(p: PendingSlice, withLogits: boolean): Promise<SliceResult> {
+    let gpuMasks: Uint8Array[] | undefined;
+    if (p.data) {
+      const { width: W, height: H } = this.source;
+      const n = p.tracked.length;
+      const lowArea = this.lowSide * this.lowSide;
+      const perObject = [flagStride(p.numMasks), this.parts.config.hiddenDim];
+      const sizes = [...p.tracked.flatMap(() => perObject), n * lowArea];
+      if (p.filled) sizes.push(n * lowArea);
+      if (p.gpuMasks) sizes.push(Math.ceil((n * H * W) / 4));
+      const words = splitWords(await p.data, sizes);
+      const lowRes = new Float32Array(words[2 * n]);
+      const memLowRes = p.filled ? new Float32Array(words[2 * n + 1]) : null;
+      p.tracked.forEach((o, k) => {
+        const { objectScoreLogit } = readDecisions(new Uint32Array(words[2 * k]), 0, p.numMasks, p.multimask, this.parts.config);
+        const out: FrameOut = { lowResHost: lowRes.slice(k * lowArea, (k + 1) * lowArea), objPtrHost: new Float32Array(words[2 * k + 1]), objectScoreLogit, memBinarize: false };
+        if (memLowRes) out.memLowResHost = memLowRes.slice(k * lowArea, (k + 1) * lowArea);
+        o.nonCond.set(p.slice, out);
+      });
+      if (p.gpuMasks) {
+        const bytes = new Uint8Array(words[words.length - 1]);
+        gpuMasks = p.tracked.map((_, k) => bytes.slice(k * H * W, (k + 1) * H * W));
+      }
+    }
+    for (const o of this.objects.values()) o.tracked.set(p.slice, { reverse: p.reverse });
+    return this.sliceResult(p.slice, withLogits, gpuMasks);
   }
 
   private async toFrameOut(heads: HeadsOutput, keepPending: boolean, maskPrompt = false): Promise<FrameOut> {
@@ -575,6 +663,11 @@ export class Sam2Video {
     return next;
   }
 
+  /**
+   * The propagation loop, double-buffered: slice t+1 is recorded (and submitted) before the host
+   * waits for slice t's readback, so the queue never drains for a mask; each slice is yielded once
+   * its host data is back. `progress.index` counts finished slices only.
+   */
   private async *run(progress: PropagationProgress): AsyncGenerator<SliceResult> {
     if (progress.indices) {
       yield* this.runInterleaved(progress, progress.indices);
@@ -586,25 +679,24 @@ export class Sam2Video {
       const reverse = progress.reverse[p];
       if (p > 0 && progress.index === 0 && (this.opts.independentPasses ?? true)) this.forgetTracking();
       const order = passes[p];
-      for (; progress.index < order.length; ) {
+      let pending: PendingSlice | null = null;
+      for (let next = progress.index; ; ) {
         if (this.cancelled) {
+          // The slice in flight finishes (its memory is already in the bank) but is not yielded.
+          if (pending) await this.finishSlice(pending, false);
           this.progress = null;
           return;
         }
-        const i = progress.index;
-        const t = order[i];
-        const upcoming = order.slice(i + 1);
-        for (const o of this.objects.values()) {
-          const condOut = o.cond.get(t);
-          if (!condOut) {
-            const out = await this.runSingleFrame(o, t, false, {}, reverse, true, upcoming);
-            o.nonCond.set(t, out);
-          }
-          o.tracked.set(t, { reverse });
+        const recorded: PendingSlice | null = next < order.length ? this.recordSlice(order[next], reverse, order.slice(next + 1)) : null;
+        if (recorded) next++;
+        if (pending) {
+          const result = await this.finishSlice(pending, progress.logits);
+          // The slice is finished: a resume starts after it, whatever the consumer does with it.
+          progress.index++;
+          yield result;
         }
-        // The slice is finished: a resume starts after it, whatever the consumer does with it.
-        progress.index = i + 1;
-        yield this.sliceResult(t, progress.logits);
+        if (!recorded) break;
+        pending = recorded;
       }
     }
     this.progress = null;
@@ -690,8 +782,12 @@ export class Sam2Video {
     }
   }
 
-  /** The current output of a slice for every object (empty mask where an object has none). */
-  sliceResult(slice: number, withLogits: boolean): SliceResult {
+  /**
+   * The current output of a slice for every object (empty mask where an object has none). `masks`:
+   * the output masks the GPU already made from the same logits (propagation); else they are
+   * resized and thresholded here.
+   */
+  sliceResult(slice: number, withLogits: boolean, masks?: Uint8Array[]): SliceResult {
     const { width: W, height: H } = this.source;
     const objIds: number[] = [];
     const logits: Float32Array[] = [];
@@ -703,10 +799,10 @@ export class Sam2Video {
       const lr = out?.lowResHost ?? new Float32Array(this.lowSide * this.lowSide).fill(-1024);
       lowRes.push(lr);
       scores.push(out?.objectScoreLogit ?? -Infinity);
-      logits.push(bilinearResize(lr, this.lowSide, this.lowSide, H, W));
+      if (!masks || withLogits) logits.push(bilinearResize(lr, this.lowSide, this.lowSide, H, W));
     }
     if (this.opts.nonOverlapMasks) applyNonOverlap(logits);
-    return { slice, objIds, masks: logits.map(binarize), logits: withLogits ? logits : undefined, lowRes, objectScores: scores };
+    return { slice, objIds, masks: masks ?? logits.map(binarize), logits: withLogits ? logits : undefined, lowRes, objectScores: scores };
   }
 
   /** Forgets every prompt and output (upstream reset_state). */

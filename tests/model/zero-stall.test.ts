@@ -1,0 +1,128 @@
+// Zero-stall propagation: in the steady state a tracked slice costs the host no blocking await
+// (decisions on the GPU, the slice's one packet read back asynchronously while the next slice
+// runs), and the results are those of the synchronous chain: low-res logits and scores equal to a
+// step-by-step decode → readback → encode reference, masks equal to the host resize + threshold.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
+import { makeConfig } from '../../src/model/config.js';
+import type { SliceSource } from '../../src/model/feature-scheduler.js';
+import { applyNonOverlap, bilinearResize, binarize } from '../../src/model/mask-postprocess.js';
+import { MemoryBank, memoryBankShared } from '../../src/model/memory-bank.js';
+import { Sam2Model } from '../../src/model/sam2-model.js';
+import { stateDictSpec } from '../../src/model/state-dict-spec.js';
+import { Sam2Video, type SliceResult } from '../../src/model/video-predictor.js';
+import type { Gpu } from '../../src/runtime/gpu.js';
+import { countPropagation } from '../../src/runtime/slice-counters.js';
+import { synthesizeTensor } from '../../src/weights/synthetic.js';
+import { getTestGpu } from '../helpers/gpu.js';
+import { randomArray } from '../helpers/random.js';
+
+const W = 72;
+const H = 60;
+const SLICES = 9;
+/** Results left out of the steady state: the prompted slice and the first tracked ones (the bank filling). */
+const WARMUP = 3;
+const CLICKS: Array<[number, number]> = [
+  [30, 30],
+  [50, 22],
+];
+
+let gpu: Gpu;
+let model: Sam2Model;
+
+beforeAll(async () => {
+  gpu = await getTestGpu();
+  const config = makeConfig('micro');
+  const file = parseSafetensors(
+    serializeSafetensors(stateDictSpec(config).map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }))),
+  );
+  model = await Sam2Model.load(gpu, file, config);
+});
+
+/** Two drifting blobs on noise, W × H uint8 slices. */
+function volume(): SliceSource {
+  return {
+    numFrames: SLICES,
+    width: W,
+    height: H,
+    loadImage(t: number) {
+      const px = new Uint8Array(W * H);
+      const noise = randomArray(W * H, t + 1, 0, 20);
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) {
+          const inside = CLICKS.some(([cx, cy]) => Math.hypot(x - cx - 2 * Math.sin(t / 3), y - cy) < 9);
+          px[y * W + x] = Math.min(255, (inside ? 200 : 60) + noise[y * W + x]);
+        }
+      return model.preprocess({ pixels: px, width: W, height: H, channels: 1 });
+    },
+  };
+}
+
+/**
+ * The synchronous chain of one object, step by step through the public parts: decode with its
+ * readback, then the memory encoder from the host's object score.
+ */
+async function synchronousChain(click: [number, number]): Promise<Array<{ lowRes: Float32Array; score: number }>> {
+  const cfg = model.config;
+  const f = cfg.flags;
+  const S = cfg.imageSize;
+  const src = volume();
+  const bank = new MemoryBank(gpu, cfg, memoryBankShared(gpu, cfg, model.root, model.maskmemPos), SLICES);
+  const mm = (isInit: boolean, n: number) =>
+    f.multimaskOutputInSam && (isInit || f.multimaskOutputForTracking) && f.multimaskMinPtNum <= n && n <= f.multimaskMaxPtNum;
+  const out: Array<{ lowRes: Float32Array; score: number }> = [];
+  for (let t = 0; t < SLICES; t++) {
+    const image = src.loadImage(t);
+    const feats = model.encodeImage(image);
+    image.release();
+    let pix;
+    if (t === 0) {
+      pix = model.addNoMemEmbed(feats.l2);
+    } else {
+      const mem = bank.assemble(t, false);
+      pix = model.attendMemory(feats.l2, mem.memory, mem.memoryPos, mem.numObjPtrTokens);
+      mem.memory.release();
+      mem.memoryPos.release();
+    }
+    const points = Float32Array.of(Math.fround(Math.fround(click[0] / W) * S), Math.fround(Math.fround(click[1] / H) * S));
+    const prompt = t === 0 ? { points, labels: Int32Array.of(1) } : {};
+    const heads = await model.decode(pix, feats, prompt, mm(t === 0, t === 0 ? 1 : 0));
+    pix.release();
+    const memory = model.encodeMemory(feats.l2, heads.highResMasks, t === 0 && f.binarizeMaskFromPtsForMemEnc, heads.objectScoreLogit);
+    bank.store(t, t === 0 ? 'cond' : 'non_cond', memory, heads.objPtr);
+    out.push({ lowRes: await gpu.read(heads.lowResMasks), score: heads.objectScoreLogit });
+    for (const x of [memory, heads.lowResMasks, heads.highResMasks, heads.objPtr, feats.l2, feats.s0, feats.s1]) x.release();
+  }
+  bank.release();
+  return out;
+}
+
+describe('zero-stall propagation on the micro model', () => {
+  for (const objects of [1, 2]) {
+    it(`${objects} object(s): no blocking await per tracked slice, results equal to the synchronous chain`, async () => {
+      const video = Sam2Video.create(gpu, model, model.root, volume(), { nonOverlapMasks: objects > 1 });
+      for (let k = 0; k < objects; k++) await video.addPoints(0, k + 1, [CLICKS[k]], [1]);
+      const { slices, steady } = await countPropagation(gpu, video.propagate({ direction: 'forward' }), 1 + WARMUP);
+      expect(slices.map((s) => s.result.slice)).toEqual([...Array(SLICES).keys()]);
+      expect(steady.slices).toBe(SLICES - 1 - WARMUP);
+      expect(steady.perSlice.blockingAwaits).toBe(0);
+      expect(slices.slice(1 + WARMUP).map((s) => s.counts.blockingAwaits)).toEqual(Array(SLICES - 1 - WARMUP).fill(0));
+      // One packed readback per tracked slice for all objects (a result arrives once the next slice is recorded).
+      expect(slices.reduce((n, s) => n + s.counts.asyncReads, 0)).toBe(SLICES - 1);
+
+      const refs = await Promise.all(CLICKS.slice(0, objects).map((c) => synchronousChain(c)));
+      for (const { result: r } of slices as Array<{ result: SliceResult }>) {
+        const low = model.config.lowResMaskSize;
+        const logits = r.lowRes.map((l) => bilinearResize(l, low, low, H, W));
+        if (objects > 1) applyNonOverlap(logits);
+        for (let k = 0; k < objects; k++) {
+          expect(r.lowRes[k], `slice ${r.slice} object ${k + 1} low-res logits`).toEqual(refs[k][r.slice].lowRes);
+          expect(r.objectScores[k]).toBe(refs[k][r.slice].score);
+          expect(r.masks[k], `slice ${r.slice} object ${k + 1} mask`).toEqual(binarize(logits[k]));
+        }
+        if (r.slice > 0) expect(r.masks.some((m) => m.some((v) => v === 1)), `slice ${r.slice} has no foreground at all`).toBe(true);
+      }
+      video.dispose();
+    });
+  }
+});
