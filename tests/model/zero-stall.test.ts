@@ -125,4 +125,16 @@ describe('zero-stall propagation on the micro model', () => {
       video.dispose();
     });
   }
+
+  it('with fill_hole_area: still no blocking await; masks are those of the filled logits', async () => {
+    const video = Sam2Video.create(gpu, model, model.root, volume(), { fillHoleArea: 8 });
+    await video.addPoints(0, 1, [CLICKS[0]], [1]);
+    const { slices, steady } = await countPropagation(gpu, video.propagate({ direction: 'forward' }), 1 + WARMUP);
+    expect(steady.perSlice.blockingAwaits).toBe(0);
+    const low = model.config.lowResMaskSize;
+    for (const { result: r } of slices as Array<{ result: SliceResult }>) {
+      expect(r.masks[0], `slice ${r.slice} mask`).toEqual(binarize(bilinearResize(r.lowRes[0], low, low, H, W)));
+    }
+    video.dispose();
+  });
 });
