@@ -407,13 +407,13 @@ export class Sam2Video {
    * the stored logits, the slice's output masks (resized, non-overlapped and thresholded on the GPU)
    * when every object was tracked, and starts the slice's one readback without waiting for it.
    */
-  private recordSlice(t: number, reverse: boolean, upcoming: readonly number[]): PendingSlice {
+  private recordSlice(t: number, reverse: boolean, upcoming: readonly number[], backPass = false): PendingSlice {
     const tracked: ObjectState[] = [];
     const heads: GpuHeadsOutput[] = [];
     for (const o of this.objects.values()) {
       if (o.cond.has(t)) continue;
       tracked.push(o);
-      heads.push(this.recordTracked(o, t, reverse, upcoming));
+      heads.push(this.recordTracked(backPass ? { ...o, bank: o.back!.bank } : o, t, reverse, upcoming));
     }
     const base = { slice: t, reverse, tracked, gpuMasks: false, filled: false, numMasks: heads[0]?.numMasks ?? 0, multimask: heads[0]?.multimask ?? false };
     if (tracked.length === 0) return { ...base, data: null };
@@ -440,7 +440,8 @@ export class Sam2Video {
   }
 
   /** Waits for a recorded slice's readback, stores its outputs on the host and returns its result. */
-  private async finishSlice(p: PendingSlice, withLogits: boolean): Promise<SliceResult> {
+  private async finishSlice(p: PendingSlice, withLogits: boolean, backPass = false): Promise<SliceResult> {
+    const state = (o: ObjectState): PassState => (backPass ? o.back! : o);
     let gpuMasks: Uint8Array[] | undefined;
     if (p.data) {
       const { width: W, height: H } = this.source;
@@ -457,14 +458,14 @@ export class Sam2Video {
         const { objectScoreLogit } = readDecisions(new Uint32Array(words[2 * k]), 0, p.numMasks, p.multimask, this.parts.config);
         const out: FrameOut = { lowResHost: lowRes.slice(k * lowArea, (k + 1) * lowArea), objPtrHost: new Float32Array(words[2 * k + 1]), objectScoreLogit, memBinarize: false };
         if (memLowRes) out.memLowResHost = memLowRes.slice(k * lowArea, (k + 1) * lowArea);
-        o.nonCond.set(p.slice, out);
+        state(o).nonCond.set(p.slice, out);
       });
       if (p.gpuMasks) {
         const bytes = new Uint8Array(words[words.length - 1]);
         gpuMasks = p.tracked.map((_, k) => bytes.slice(k * H * W, (k + 1) * H * W));
       }
     }
-    for (const o of this.objects.values()) o.tracked.set(p.slice, { reverse: p.reverse });
+    for (const o of this.objects.values()) state(o).tracked.set(p.slice, { reverse: p.reverse });
     return this.sliceResult(p.slice, withLogits, gpuMasks);
   }
 
@@ -713,30 +714,37 @@ export class Sam2Video {
     const left = (p: number) => indices[p] < passes[p].length;
     for (const o of this.objects.values()) o.back ??= { bank: o.bank.forkCond(), nonCond: new Map(), tracked: new Map() };
     if (!left(progress.pass)) progress.pass = 1 - progress.pass;
-    while (left(progress.pass)) {
+    // Double-buffered as `run`: recording runs one step ahead of finishing (its own indices).
+    const rec = indices.slice();
+    const recLeft = (p: number) => rec[p] < passes[p].length;
+    let recPass = progress.pass;
+    let pending: { p: number; i: number; slice: PendingSlice } | null = null;
+    for (;;) {
       if (this.cancelled) {
+        if (pending) await this.finishSlice(pending.slice, false, pending.p === 1);
         this.settleBackPasses(false);
         this.progress = null;
         return;
       }
-      const p = progress.pass;
-      const i = indices[p];
-      const t = passes[p][i];
-      const reverse = progress.reverse[p];
-      const upcoming = interleavedOrder(passes, [p === 0 ? i + 1 : indices[0], p === 1 ? i + 1 : indices[1]], 1 - p);
-      for (const o of this.objects.values()) {
-        const state: PassState = p === 0 ? o : o.back!;
-        if (!o.cond.has(t)) {
-          const out = await this.runSingleFrame({ ...o, bank: state.bank }, t, false, {}, reverse, true, upcoming);
-          state.nonCond.set(t, out);
-        }
-        state.tracked.set(t, { reverse });
+      let recorded: { p: number; i: number; slice: PendingSlice } | null = null;
+      if (recLeft(recPass)) {
+        const p = recPass;
+        const i = rec[p];
+        const upcoming = interleavedOrder(passes, [p === 0 ? i + 1 : rec[0], p === 1 ? i + 1 : rec[1]], 1 - p);
+        recorded = { p, i, slice: this.recordSlice(passes[p][i], progress.reverse[p], upcoming, p === 1) };
+        rec[p] = i + 1;
+        recPass = recLeft(1 - p) ? 1 - p : p;
       }
-      // The slice is finished: a resume starts after it, whatever the consumer does with it.
-      indices[p] = i + 1;
-      progress.pass = left(1 - p) ? 1 - p : p;
-      progress.index = indices[progress.pass];
-      yield this.sliceResult(t, progress.logits);
+      if (pending) {
+        const result = await this.finishSlice(pending.slice, progress.logits, pending.p === 1);
+        // The slice is finished: a resume starts after it, whatever the consumer does with it.
+        indices[pending.p] = pending.i + 1;
+        progress.pass = left(1 - pending.p) ? 1 - pending.p : pending.p;
+        progress.index = indices[progress.pass];
+        yield result;
+      }
+      if (!recorded) break;
+      pending = recorded;
     }
     this.settleBackPasses(true);
     progress.pass = passes.length;
