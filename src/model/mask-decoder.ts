@@ -19,6 +19,7 @@ import { TwoWayTransformer } from './two-way-transformer.js';
 import type { WeightScope } from './weights.js';
 import { Boundary, outF32 } from './layers/dtype-boundary.js';
 import { uploadFloat } from './layers/upload-float.js';
+import { TokenHeads } from './layers/token-heads.js';
 
 /** A head on token rows, an MLP or (config-dependent) a single Linear: x [M, C] → `out`. */
 export type TokenHead = (x: GpuTensor, out: GpuTensor) => GpuTensor;
@@ -71,6 +72,8 @@ export class MaskDecoder {
   private readonly objScoreHead: TokenHead | null;
   private readonly upscaleNorm: LayerNorm;
   private readonly useHighRes: boolean;
+  /** Hypernetworks, IoU head and object-score head as one launch (f32 weights and activations only). */
+  private readonly fusedHeads: TokenHeads | null;
 
   constructor(
     private readonly gpu: Gpu,
@@ -102,17 +105,27 @@ export class MaskDecoder {
       { length: this.numMaskTokens },
       (_, i) => new Mlp(gpu, w.scope(`output_hypernetworks_mlps.${i}`), { numLayers: HYPERNETWORK_LAYERS, act: 'relu' }),
     );
-    this.iouHead = mlpHead(
-      new Mlp(gpu, w.scope('iou_prediction_head'), { numLayers: sh.iouHeadDepth, act: 'relu', sigmoidOutput: cfg.flags.iouPredictionUseSigmoid }),
-    );
+    const iouMlp = new Mlp(gpu, w.scope('iou_prediction_head'), { numLayers: sh.iouHeadDepth, act: 'relu', sigmoidOutput: cfg.flags.iouPredictionUseSigmoid });
+    this.iouHead = mlpHead(iouMlp);
     // Object score: a 3-layer MLP (pred_obj_scores_mlp) or a single Linear.
-    this.objScoreHead = !predObj
-      ? null
-      : cfg.flags.predObjScoresMlp
-        ? mlpHead(new Mlp(gpu, w.scope('pred_obj_score_head'), { numLayers: OBJ_SCORE_MLP_LAYERS, act: 'relu' }))
-        : linearHead(new Linear(gpu, w.scope('pred_obj_score_head')));
+    const objScoreMlp = predObj && cfg.flags.predObjScoresMlp ? new Mlp(gpu, w.scope('pred_obj_score_head'), { numLayers: OBJ_SCORE_MLP_LAYERS, act: 'relu' }) : null;
+    const objScoreLinear = predObj && !objScoreMlp ? new Linear(gpu, w.scope('pred_obj_score_head')) : null;
+    this.objScoreHead = objScoreMlp ? mlpHead(objScoreMlp) : objScoreLinear ? linearHead(objScoreLinear) : null;
+    const objScoreLayers = objScoreMlp ? objScoreMlp.layers : objScoreLinear ? [objScoreLinear] : null;
+    // Rows of hs: [obj_score?, iou, mask0..]. Outputs: hyper_in [numMaskTokens, C/8], iou, object score.
+    const maskRow0 = this.iouTokenIndex + 1;
+    this.fusedHeads = TokenHeads.create(gpu, w, 'token_heads_fused', [
+      ...this.hypernetworks.map((m, i) => ({ row: maskRow0 + i, layers: m.layers, output: 0, outOffset: i * m.outDim })),
+      { row: this.iouTokenIndex, layers: iouMlp.layers, output: 1, outOffset: 0, sigmoid: cfg.flags.iouPredictionUseSigmoid },
+      ...(objScoreLayers ? [{ row: 0, layers: objScoreLayers, output: 2, outOffset: 0 }] : []),
+    ]);
     this.upscaleNorm = new LayerNorm(gpu, w.scope('output_upscaling.1'), LN2D_EPS);
     this.useHighRes = cfg.flags.useHighResFeaturesInSam;
+  }
+
+  /** Frees what the decoder owns besides weights (the fused heads' job table). */
+  release(): void {
+    this.fusedHeads?.release();
   }
 
   get numOutputTokens(): number {
@@ -181,16 +194,35 @@ export class MaskDecoder {
     probe('decoder.upscaled', u0, 'hwc');
     const [mh, mw, c8] = u0.shape;
 
-    // Hypernetworks: h_i = MLP_i(mask token i) → hyper_in [numMaskTokens, C/8]
+    // Token heads on hs: hypernetworks h_i = MLP_i(mask token i) → hyper_in [numMaskTokens, C/8],
+    // the IoU head on the IoU token [numMaskTokens], the object-score head on token 0 (raw logit) [1].
     const maskTokens = sliceCopy(g, hs, [this.numMaskTokens, c], (this.iouTokenIndex + 1) * c);
     const hyperIn = g.empty([this.numMaskTokens, c8], act, 'hyper-in');
-    for (const [i, mlp] of this.hypernetworks.entries()) {
-      const token = sliceCopy(g, maskTokens, [1, c], i * c);
-      const h = mlp.forward(token);
-      token.release();
-      if (h.size !== c8) throw new Error(`hypernetwork ${i} outputs ${h.size} channels, the upscaled embedding has ${c8}`);
-      copyRange(g, h, hyperIn, { dstOffset: i * c8, count: c8 });
-      h.release();
+    const iou = g.empty([this.numMaskTokens], act, 'iou');
+    let objectScore: GpuTensor;
+    if (this.fusedHeads) {
+      objectScore = this.objScoreHead ? g.empty([1], act, 'object-score') : uploadFloat(g, Float32Array.of(DEFAULT_OBJECT_SCORE), [1], act, 'object-score');
+      if (this.hypernetworks.some((m) => m.outDim !== c8)) throw new Error(`hypernetworks output ${this.hypernetworks.map((m) => m.outDim)} channels, the upscaled embedding has ${c8}`);
+      this.fusedHeads.run(hs, this.objScoreHead ? [hyperIn, iou, objectScore] : [hyperIn, iou]);
+    } else {
+      for (const [i, mlp] of this.hypernetworks.entries()) {
+        const token = sliceCopy(g, maskTokens, [1, c], i * c);
+        const h = mlp.forward(token);
+        token.release();
+        if (h.size !== c8) throw new Error(`hypernetwork ${i} outputs ${h.size} channels, the upscaled embedding has ${c8}`);
+        copyRange(g, h, hyperIn, { dstOffset: i * c8, count: c8 });
+        h.release();
+      }
+      const iouToken = sliceCopy(g, hs, [1, c], this.iouTokenIndex * c);
+      this.iouHead(iouToken, iou);
+      iouToken.release();
+      if (this.objScoreHead) {
+        const objToken = sliceCopy(g, hs, [1, c], 0);
+        objectScore = this.objScoreHead(objToken, g.empty([1], act, 'object-score'));
+        objToken.release();
+      } else {
+        objectScore = uploadFloat(g, Float32Array.of(DEFAULT_OBJECT_SCORE), [1], act, 'object-score');
+      }
     }
 
     // Masks m_i[p] = Σ_c h_i[c]·U0[p, c]: [numMaskTokens, 4F, 4F], channel-first
@@ -198,21 +230,6 @@ export class MaskDecoder {
     linear(g, hyperIn, u0.reshape([mh * mw, c8]), undefined, {}, masks.reshape([this.numMaskTokens, mh * mw]));
     hyperIn.release();
     u0.release();
-
-    // IoU head on the IoU token: [numMaskTokens]
-    const iouToken = sliceCopy(g, hs, [1, c], this.iouTokenIndex * c);
-    const iou = this.iouHead(iouToken, g.empty([this.numMaskTokens], act, 'iou'));
-    iouToken.release();
-
-    // Object-score head on token 0 (raw logit): [1]
-    let objectScore: GpuTensor;
-    if (this.objScoreHead) {
-      const objToken = sliceCopy(g, hs, [1, c], 0);
-      objectScore = this.objScoreHead(objToken, g.empty([1], act, 'object-score'));
-      objToken.release();
-    } else {
-      objectScore = uploadFloat(g, Float32Array.of(DEFAULT_OBJECT_SCORE), [1], act, 'object-score');
-    }
     hs.release();
 
     probe('decoder.masks_all', masks, 'flat');

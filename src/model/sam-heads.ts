@@ -125,6 +125,7 @@ export class SamHeads {
   /** Frees what the heads cache (the image PE); weights belong to the WeightStore. */
   release(): void {
     this.promptEncoder.release();
+    this.maskDecoder.release();
   }
 
   /** The dense image PE [F·F, C] (constant; owned by the prompt encoder). */

@@ -202,6 +202,7 @@ export class Sam2Model implements Sam2Parts {
   /** Frees the model's GPU memory (weights, position encodings); the model cannot be used afterwards. */
   release(): void {
     this.imageEncoder.release();
+    this.heads.release();
     this.preprocessor.release();
     this.maskmemPos.release();
     this.weights.release();
