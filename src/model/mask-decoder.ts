@@ -123,9 +123,10 @@ export class MaskDecoder {
     this.useHighRes = cfg.flags.useHighResFeaturesInSam;
   }
 
-  /** Frees what the decoder owns besides weights (the fused heads' job table). */
+  /** Frees what the decoder owns besides weights (the fused paths' job and op tables). */
   release(): void {
     this.fusedHeads?.release();
+    this.transformer.release();
   }
 
   get numOutputTokens(): number {

@@ -10,12 +10,13 @@ import { binary } from '../kernels/elementwise/elementwise.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../runtime/tensor.js';
 import { LayerNorm } from './layers/layer-norm.js';
+import { FusedTwoWay } from './two-way-token-path.js';
 import { Linear } from './layers/linear.js';
 import { Mlp } from './layers/mlp.js';
 import type { WeightScope } from './weights.js';
 
 /** nn.LayerNorm default eps (every norm of the two-way transformer). */
-const LN_EPS = 1e-5;
+export const LN_EPS = 1e-5;
 
 /**
  * `Attention`: q/k/v projections to an internal dim (embedding_dim / downsample_rate), SDPA over
@@ -24,10 +25,10 @@ const LN_EPS = 1e-5;
 export class DecoderAttention {
   readonly internalDim: number;
   readonly headDim: number;
-  private readonly qProj: Linear;
-  private readonly kProj: Linear;
-  private readonly vProj: Linear;
-  private readonly outProj: Linear;
+  readonly qProj: Linear;
+  readonly kProj: Linear;
+  readonly vProj: Linear;
+  readonly outProj: Linear;
 
   constructor(
     private readonly gpu: Gpu,
@@ -68,18 +69,18 @@ export class DecoderAttention {
 }
 
 export class TwoWayAttentionBlock {
-  private readonly selfAttn: DecoderAttention;
-  private readonly crossTokenToImage: DecoderAttention;
-  private readonly crossImageToToken: DecoderAttention;
-  private readonly norms: LayerNorm[];
-  private readonly mlp: Mlp;
+  readonly selfAttn: DecoderAttention;
+  readonly crossTokenToImage: DecoderAttention;
+  readonly crossImageToToken: DecoderAttention;
+  readonly norms: LayerNorm[];
+  readonly mlp: Mlp;
 
   constructor(
     private readonly gpu: Gpu,
     w: WeightScope,
     dim: number,
     heads: number,
-    private readonly skipFirstLayerPe: boolean,
+    readonly skipFirstLayerPe: boolean,
   ) {
     this.selfAttn = new DecoderAttention(gpu, w.scope('self_attn'), dim, heads);
     this.crossTokenToImage = new DecoderAttention(gpu, w.scope('cross_attn_token_to_image'), dim, heads);
@@ -138,9 +139,11 @@ export class TwoWayAttentionBlock {
 
 export class TwoWayTransformer {
   readonly dim: number;
-  private readonly layers: TwoWayAttentionBlock[] = [];
-  private readonly finalAttn: DecoderAttention;
-  private readonly normFinal: LayerNorm;
+  readonly layers: TwoWayAttentionBlock[] = [];
+  readonly finalAttn: DecoderAttention;
+  readonly normFinal: LayerNorm;
+  /** The token side as row programs (f32 weights and activations only; see two-way-token-path.ts). */
+  private readonly fused: FusedTwoWay | null;
 
   constructor(
     private readonly gpu: Gpu,
@@ -156,6 +159,12 @@ export class TwoWayTransformer {
     }
     this.finalAttn = new DecoderAttention(gpu, w.scope('final_attn_token_to_image'), dim, heads);
     this.normFinal = new LayerNorm(gpu, w.scope('norm_final_attn'), LN_EPS, dim);
+    this.fused = FusedTwoWay.create(gpu, w, this);
+  }
+
+  /** Frees the fused path's op tables (weights belong to the weight store). */
+  release(): void {
+    this.fused?.release();
   }
 
   /**
@@ -173,6 +182,7 @@ export class TwoWayTransformer {
     const t = pointEmbedding.size / c;
     const tokens = pointEmbedding.reshape([t, c]);
     const pe = imagePe.reshape([nq, c]);
+    if (this.fused) return this.fused.forward(image.reshape([nq, c]), pe, tokens);
     let queries = tokens;
     let keys = image.reshape([nq, c]);
     for (const [i, layer] of this.layers.entries()) {
