@@ -184,10 +184,8 @@ export class MaskDecoder {
     const d1 = convTranspose2x2(g, keys.reshape([fh, fw, c]), w.tensor('output_upscaling.0.weight'), w.tensor('output_upscaling.0.bias'), s1);
     keys.release();
     const u1Shape = d1.shape;
-    const n1 = this.upscaleNorm.forward(d1);
+    const u1 = this.upscaleNorm.forward(d1, undefined, 'gelu').reshape(u1Shape); // LN2d → GELU, one launch
     d1.release();
-    const u1 = unary(g, 'gelu', n1.reshape(u1Shape));
-    n1.release();
     const d0 = convTranspose2x2(g, u1, w.tensor('output_upscaling.3.weight'), w.tensor('output_upscaling.3.bias'), s0);
     u1.release();
     const u0 = unary(g, 'gelu', d0);

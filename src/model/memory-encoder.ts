@@ -151,9 +151,7 @@ export class MemoryEncoder {
     for (const st of this.downsample) {
       const c = conv2d(gpu, x, st.weight, st.bias, { stride: this.md.stride, padding: this.md.padding });
       x.release();
-      const n = st.norm.forward(c);
-      const g = unary(gpu, 'gelu', n);
-      n.release();
+      const g = st.norm.forward(c, undefined, 'gelu'); // LN2d → GELU, one launch
       x = g.reshape(c.shape);
       c.release();
     }
@@ -163,10 +161,16 @@ export class MemoryEncoder {
     probe('mask_downsampler', down.reshape([F, F, down.shape[1]]), 'hwc');
     // pix_feat_proj(feat) + downsampled mask
     const C = inp.pixFeat.shape[inp.pixFeat.shape.length - 1];
-    const proj = this.pixFeatProj.forward(inp.pixFeat.reshape([F * F, C])); // [HW, C]
-    probe('pix_feat_proj', proj.reshape([F, F, C]), 'hwc');
-    let fused = binary(gpu, 'add', proj, down).reshape([F, F, C]);
-    proj.release();
+    let fused: GpuTensor;
+    if (probe === noProbe) {
+      // The add rides in the projection's epilogue (the same f32 sum).
+      fused = this.pixFeatProj.forward(inp.pixFeat.reshape([F * F, C]), { residual: down }).reshape([F, F, C]);
+    } else {
+      const proj = this.pixFeatProj.forward(inp.pixFeat.reshape([F * F, C])); // [HW, C]
+      probe('pix_feat_proj', proj.reshape([F, F, C]), 'hwc');
+      fused = binary(gpu, 'add', proj, down).reshape([F, F, C]);
+      proj.release();
+    }
     down.release();
     for (const block of this.fuser) {
       const y = block.forward(fused);

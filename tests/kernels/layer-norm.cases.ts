@@ -5,6 +5,7 @@
 // (x = 100 + noise), which a one-pass E[x²] − E[x]² variance or an unshifted f32 mean would fail.
 import { layerNorm } from '../../src/kernels/layer-norm/layer-norm.js';
 import { layerNormRef } from '../../src/kernels/layer-norm/layer-norm.ref.js';
+import { geluRef } from '../../src/kernels/elementwise/elementwise.ref.js';
 import { assertClose } from '../helpers/compare.js';
 import type { KernelCase } from '../helpers/kernel-case.js';
 import { nanArray, randomArray } from '../helpers/random.js';
@@ -16,6 +17,8 @@ interface LayerNormSpec {
   /** Common offset added to every value (noise is uniform in [-spread, spread]). */
   offset?: number;
   spread?: number;
+  /** Fused activation after the norm. */
+  act?: 'gelu';
 }
 
 function layerNormCase(s: LayerNormSpec): KernelCase {
@@ -23,7 +26,7 @@ function layerNormCase(s: LayerNormSpec): KernelCase {
   const rows = s.shape.slice(0, -1).reduce((p, d) => p * d, 1);
   const offset = s.offset ?? 0;
   const spread = s.spread ?? 2;
-  const name = `layer-norm x=[${s.shape}] eps=${s.eps}${offset ? ` offset=${offset}` : ''} spread=${spread}`;
+  const name = `layer-norm x=[${s.shape}] eps=${s.eps}${offset ? ` offset=${offset}` : ''} spread=${spread}${s.act ? ` then ${s.act}` : ''}`;
   return {
     name,
     async run(gpu) {
@@ -35,9 +38,12 @@ function layerNormCase(s: LayerNormSpec): KernelCase {
       const tw = gpu.upload(w, [c]);
       const tb = gpu.upload(b, [c]);
       const out = gpu.upload(nanArray(rows * c), s.shape);
-      layerNorm(gpu, tx, tw, tb, s.eps, out);
+      layerNorm(gpu, tx, tw, tb, s.eps, out, s.act);
       const ref = layerNormRef(x, w, b, rows, c, s.eps);
-      assertClose(name, await gpu.read(out), ref, { relL2: 5e-7, maxAbsRel: 1e-6 }, [rows, c]);
+      // GELU's erf approximation (|error| < 1.2e-7) adds a few ulp more.
+      if (s.act === 'gelu') ref.forEach((v, i) => (ref[i] = geluRef(v)));
+      const tol = s.act ? { relL2: 1e-6, maxAbsRel: 2e-6 } : { relL2: 5e-7, maxAbsRel: 1e-6 };
+      assertClose(name, await gpu.read(out), ref, tol, [rows, c]);
       [tx, tw, tb, out].forEach((t) => t.release());
     },
   };
@@ -58,4 +64,7 @@ export const cases: KernelCase[] = [
   layerNormCase({ shape: [1, 64, 64, 256], eps: 1e-6, offset: 10 }),
   // more than 65 535 workgroups of 64 rows: the folded 2-D dispatch
   layerNormCase({ shape: [65535 * 64 + 3, 2], eps: 1e-6 }),
+  // LayerNorm2d → GELU in one launch (mask downsampler, decoder upscaling): scalar and vec4 paths.
+  layerNormCase({ shape: [13, 11, 5], eps: 1e-6, act: 'gelu' }),
+  layerNormCase({ shape: [64, 64, 64], eps: 1e-6, offset: 3, act: 'gelu' }),
 ];

@@ -9,17 +9,26 @@
 //  2. biased variance: Σ ((x_i − x_0) − m)² / C (two-pass: no catastrophic cancellation).
 //  3. out = ((x − x_0) − m) / sqrt(var + eps) · weight + bias.
 // Sums use four partial accumulators (the vec4 lanes), which also shortens the error chains.
-import { header, LINEAR_ID } from '../wgsl.js';
+import { ERF_GELU, header, LINEAR_ID } from '../wgsl.js';
 import type { DType } from '../../runtime/tensor.js';
 
 const PARAMS = /* wgsl */ `
 struct Params { rows: u32, c: u32, eps: f32, _pad: u32 }
 `;
 
+/** Activation applied to the normalized value before it is stored (LayerNorm2d → GELU chains). */
+export type LayerNormAct = 'none' | 'gelu';
+
+/** `fn act(y: f32) -> f32` for the epilogue. */
+function actSnippet(act: LayerNormAct): string {
+  return act === 'gelu' ? `${ERF_GELU}\nfn act(y: f32) -> f32 { return gelu_erf(y); }` : 'fn act(y: f32) -> f32 { return y; }';
+}
+
 /** vec4 kernel for C % 4 == 0: x, weight, bias and out are read/written as vec4 along C. */
-export function layerNormVec4Source(dtype: DType): string {
+export function layerNormVec4Source(dtype: DType, act: LayerNormAct = 'none'): string {
   return /* wgsl */ `${header(dtype)}
 ${PARAMS}
+${actSnippet(act)}
 @group(0) @binding(0) var<storage, read> x: array<vec4<T>>;
 @group(0) @binding(1) var<storage, read> weight: array<vec4<T>>;
 @group(0) @binding(2) var<storage, read> bias: array<vec4<T>>;
@@ -45,16 +54,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let inv_std = 1.0 / sqrt((q.x + q.y + q.z + q.w) / f32(p.c) + p.eps);
   for (var i = 0u; i < cv; i++) {
     let y = ((vec4<f32>(x[base + i]) - shift) - m) * inv_std * vec4<f32>(weight[i]) + vec4<f32>(bias[i]);
-    out[base + i] = vec4<T>(y);
+    out[base + i] = vec4<T>(vec4<f32>(act(y.x), act(y.y), act(y.z), act(y.w)));
   }
 }
 `;
 }
 
 /** Scalar kernel for any C. */
-export function layerNormScalarSource(dtype: DType): string {
+export function layerNormScalarSource(dtype: DType, act: LayerNormAct = 'none'): string {
   return /* wgsl */ `${header(dtype)}
 ${PARAMS}
+${actSnippet(act)}
 @group(0) @binding(0) var<storage, read> x: array<T>;
 @group(0) @binding(1) var<storage, read> weight: array<T>;
 @group(0) @binding(2) var<storage, read> bias: array<T>;
@@ -88,7 +98,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   }
   let inv_std = 1.0 / sqrt((q.x + q.y + q.z + q.w) / f32(p.c) + p.eps);
   for (var i = 0u; i < p.c; i++) {
-    out[base + i] = T(((f32(x[base + i]) - shift) - m) * inv_std * f32(weight[i]) + f32(bias[i]));
+    out[base + i] = T(act(((f32(x[base + i]) - shift) - m) * inv_std * f32(weight[i]) + f32(bias[i])));
   }
 }
 `;

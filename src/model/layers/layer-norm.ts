@@ -1,6 +1,6 @@
 // LayerNorm over the last (channel) dim: (x − mean) / sqrt(var + eps) · γ + β, biased variance
 // (torch.nn.LayerNorm; also SAM's LayerNorm2d, which is this per pixel in channels-last layout).
-import { layerNorm } from '../../kernels/layer-norm/layer-norm.js';
+import { layerNorm, type LayerNormAct } from '../../kernels/layer-norm/layer-norm.js';
 import type { Gpu } from '../../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../../runtime/tensor.js';
 import type { WeightScope } from '../weights.js';
@@ -22,12 +22,12 @@ export class LayerNorm {
     this.bias = scope.tensor('bias', [this.dim]);
   }
 
-  /** x [..., C] → [rows, C]; returns `out` itself when given. */
-  forward(x: GpuTensor, out?: GpuTensor): GpuTensor {
+  /** x [..., C] → [rows, C] (then `act`, fused); returns `out` itself when given. */
+  forward(x: GpuTensor, out?: GpuTensor, act: LayerNormAct = 'none'): GpuTensor {
     const c = x.shape[x.shape.length - 1];
     if (c !== this.dim) throw new Error(`LayerNorm ${this.scope.prefix}: input ${shapeStr(x.shape)} has ${c} channels, expected ${this.dim}`);
     const rows = x.size / c;
-    const y = layerNorm(this.gpu, x.reshape([rows, c]), this.weight, this.bias, this.eps, out?.reshape([rows, c]));
+    const y = layerNorm(this.gpu, x.reshape([rows, c]), this.weight, this.bias, this.eps, out?.reshape([rows, c]), act);
     return out ?? y;
   }
 }
