@@ -132,9 +132,10 @@ class RopeAttention {
   /**
    * q_in [Nq, C]; k_in, v_in [Nk, Ckv]. The last `excludeTail` keys (object pointers) are not
    * rotated; keys beyond Nq repeat the query grid's rotation (one spatial memory after another).
-   * Returns residual + out_proj(attention).
+   * Returns residual + out_proj(attention). `qNorm`: a LayerNorm applied to qIn first, fused into
+   * the q projection's GEMM (with self-attention, k and v are the same normalized input).
    */
-  forward(qIn: GpuTensor, kIn: GpuTensor, vIn: GpuTensor, grid: RopeGrid, excludeTail: number, residual: GpuTensor): GpuTensor {
+  forward(qIn: GpuTensor, kIn: GpuTensor, vIn: GpuTensor, grid: RopeGrid, excludeTail: number, residual: GpuTensor, qNorm?: LayerNorm): GpuTensor {
     const gpu = this.gpu;
     const nq = qIn.shape[0];
     const nk = kIn.shape[0];
@@ -148,13 +149,20 @@ class RopeAttention {
     const shape = { batch: 1, heads: this.heads, headDim: hd, nq, nk, rope };
     if (this.qkv && qIn === kIn && kIn === vIn) {
       // Self-attention: one projection [Nq, 3I], q | k | v read as strided views.
-      const qkv = linear(gpu, qIn, this.qkv.w, this.qkv.b);
+      const qkv = linear(gpu, qIn, this.qkv.w, this.qkv.b, { norm: qNorm && { weight: qNorm.weight, bias: qNorm.bias, eps: qNorm.eps } });
       const view = (offset: number) => ({ tensor: qkv, offset, rowStride: 3 * I });
       const a = attention(gpu, view(0), view(I), view(2 * I), shape);
       qkv.release();
       return this.project(a, nq, residual);
     }
-    const q = this.q.forward(qIn);
+    if (qNorm && (kIn === qIn || vIn === qIn)) {
+      // No fused qkv weights (no SAM 2 config): normalize once, then the plain path.
+      const h = qNorm.forward(qIn);
+      const y = this.forward(h, kIn === qIn ? h : kIn, vIn === qIn ? h : vIn, grid, excludeTail, residual);
+      h.release();
+      return y;
+    }
+    const q = this.q.forward(qIn, { prologue: qNorm });
     const k = this.k.forward(kIn);
     if (this.folded) {
       // softmax(q·kᵀ)·M over the raw values, then the folded out_proj ∘ v_proj.  [Nq, Ckv] → [Nq, C]
@@ -210,20 +218,15 @@ class MemoryAttentionLayer {
 
   /** x [Nq, C] → [Nq, C]; x is released. */
   forward(x: GpuTensor, memory: GpuTensor, memoryKeys: GpuTensor, grid: RopeGrid, numObjPtrTokens: number): GpuTensor {
+    // Each LayerNorm rides in the prologue of the GEMM that reads it (kernels/matmul: linear).
     // Self-attention: q = k = v = LN1(x), RoPE on q and k.
-    const h1 = this.norm1.forward(x);
-    const x1 = this.selfAttn.forward(h1, h1, h1, grid, 0, x);
-    h1.release();
+    const x1 = this.selfAttn.forward(x, x, x, grid, 0, x, this.norm1);
     x.release();
     // Cross-attention to the memory: q = LN2(x), k = memory + memory_pos, v = memory.
-    const h2 = this.norm2.forward(x1);
-    const x2 = this.crossAttn.forward(h2, memoryKeys, memory, grid, numObjPtrTokens, x1);
-    h2.release();
+    const x2 = this.crossAttn.forward(x1, memoryKeys, memory, grid, numObjPtrTokens, x1, this.norm2);
     x1.release();
     // Feed-forward: x + linear2(relu(linear1(LN3(x)))).
-    const h3 = this.norm3.forward(x2);
-    const f = this.linear1.forward(h3, { act: 'relu' });
-    h3.release();
+    const f = this.linear1.forward(x2, { act: 'relu', prologue: this.norm3 });
     const x3 = this.linear2.forward(f, { residual: x2 });
     f.release();
     x2.release();

@@ -62,10 +62,8 @@ class CXBlock {
     const c = x.shape[2];
     // Depthwise conv, groups = C.
     const dw = conv2d(this.gpu, x, this.dwWeight, this.dwBias, { padding: this.padding, groups: c });
-    const n = this.norm.forward(dw); // [HW, C]
+    const h = this.pw1.forward(dw, { act: 'gelu', prologue: this.norm }); // LN fused into the GEMM: [HW, 4C]
     dw.release();
-    const h = this.pw1.forward(n, { act: 'gelu' }); // [HW, 4C]
-    n.release();
     const hw = x.size / c;
     const y = this.gpu.empty(x.shape, x.dtype, 'cxblock');
     // residual: x + gamma·pwconv2(h)
