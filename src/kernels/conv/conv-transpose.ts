@@ -1,6 +1,7 @@
 // Launcher for ConvTranspose2d(kernel 2, stride 2, no padding) on channels-last maps, with an
 // optional fused skip add: the mask decoder's output_upscaling adds the high-res features right
-// after each transposed conv (spec §2.7: `ConvT(x) + feat_s1`, `ConvT(U1) + feat_s0`).
+// after each transposed conv (spec §2.7: `ConvT(x) + feat_s1`, `ConvT(U1) + feat_s0`). With a
+// batch of maps the skip may be one map shared by every item (several objects decoded on one slice).
 // Weight in PyTorch layout [Cin, Cout, 2, 2], bias [Cout].
 import type { Gpu } from '../../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../../runtime/tensor.js';
@@ -32,7 +33,8 @@ export function convTranspose2x2Program(x: GpuTensor, weight: GpuTensor, bias: G
   check(out.size === outSize, name, `out ${shapeStr(out.shape)} does not match ${shapeStr(outShape)}`);
   if (skip) {
     check(skip.dtype === x.dtype, name, 'skip dtype differs');
-    check(skip.size === outSize, name, `skip ${shapeStr(skip.shape)} does not match the output ${shapeStr(outShape)}`);
+    check(skip.size === outSize || skip.size * batch === outSize, name,
+      `skip ${shapeStr(skip.shape)} matches neither the output ${shapeStr(outShape)} nor one of its ${batch} maps`);
   }
   const nPix = batch * h * w;
   const nBlocks = Math.ceil(nPix / CONV_PX);
@@ -43,7 +45,7 @@ export function convTranspose2x2Program(x: GpuTensor, weight: GpuTensor, bias: G
     bindings: skip ? [x, weight, bias, skip, out] : [x, weight, bias, out],
     uniforms: uniforms([
       ['u32', h], ['u32', w], ['u32', cin], ['u32', cout],
-      ['u32', nPix], ['u32', nBlocks], ['u32', 0], ['u32', 0],
+      ['u32', nPix], ['u32', nBlocks], ['u32', skip ? skip.size : 0], ['u32', 0],
     ]),
     workgroups: pixelChannelGrid(nBlocks, Math.ceil(cout / 4), name),
     flops: 2 * nPix * cin * cout * 4 + (skip ? outSize : 0),

@@ -83,7 +83,7 @@ export function convTranspose2x2Ref(
               let acc = bias[o];
               for (let i = 0; i < cin; i++) acc += x[ibase + i] * w[((i * cout + o) * 2 + a) * 2 + c];
               const oi = ((b * oh + 2 * y + a) * ow + 2 * xx + c) * cout + o;
-              out[oi] = skip ? acc + skip[oi] : acc;
+              out[oi] = skip ? acc + skip[oi % skip.length] : acc;
             }
           }
         }

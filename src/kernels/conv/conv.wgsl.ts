@@ -197,7 +197,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
 }
 
 const CONVT_PARAMS = /* wgsl */ `
-struct Params { h: u32, w: u32, cin: u32, cout: u32, n_pix: u32, n_blocks: u32, _p0: u32, _p1: u32 }`;
+struct Params { h: u32, w: u32, cin: u32, cout: u32, n_pix: u32, n_blocks: u32, skip_n: u32, _p1: u32 }`;
 
 /** Bindings of the transposed conv without / with the fused skip add (binding 3). */
 const CONVT_BINDINGS: Record<'plain' | 'skip', string> = {
@@ -215,12 +215,13 @@ fn skip_at(i: u32) -> f32 { return 0.0; }`,
 @group(0) @binding(3) var<storage, read> skip: array<T>;
 @group(0) @binding(4) var<storage, read_write> out: array<T>;
 @group(0) @binding(5) var<uniform> p: Params;
-fn skip_at(i: u32) -> f32 { return f32(skip[i]); }`,
+// A skip of one map shared by a batch repeats every skip_n elements.
+fn skip_at(i: u32) -> f32 { return f32(skip[i % p.skip_n]); }`,
 };
 
 /**
  * ConvTranspose2d(k=2, s=2): out[b, 2y+a, 2x+c, o] = bias[o] + Σ_i x[b, y, x, i]·W[i, o, a, c]
- * (+ skip[b, 2y+a, 2x+c, o] when fused).
+ * (+ skip[b, 2y+a, 2x+c, o] when fused; skip[2y+a, 2x+c, o] when one skip map serves the batch).
  */
 export function convTranspose2x2Source(dtype: DType, withSkip: boolean): string {
   return /* wgsl */ `${header(dtype)}
