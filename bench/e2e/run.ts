@@ -10,7 +10,7 @@
 //   npm run bench:e2e -- --sizes 512,1024 --slices 8 --arch sam2.1_hiera_t
 //   npm run bench:e2e -- --model micro --propagation-only     # the fixtures' micro model (256 px), fast
 //   options: --model hiera-t|micro  --arch A  --sizes S,..  --slices N  --warmup N  --objects 1,2,4
-//            --reps N  --propagation-only  --full
+//            --reps N  --propagation-only  --full  --encoder-batch N (the GPU default is 4, CPU adapters 2)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeConfig } from '../../src/model/config.js';
@@ -28,6 +28,7 @@ interface Args {
   objects: number[];
   reps: number;
   propagationOnly: boolean;
+  encoderBatch?: number;
 }
 
 /** `--model` names: the default hiera-t at 512 px, or the fixtures' micro model at its 256 px. */
@@ -57,6 +58,7 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--reps') (a.reps = Number(v)), i++;
     else if (argv[i] === '--propagation-only') a.propagationOnly = true;
     else if (argv[i] === '--full') a.sizes = [512, 1024];
+    else if (argv[i] === '--encoder-batch') (a.encoderBatch = list(v, '--encoder-batch')[0]), i++;
     else throw new Error(`bench:e2e: unknown argument ${argv[i]}`);
   }
   if (!Number.isInteger(a.warmup) || a.warmup < 0 || a.warmup >= a.slices) {
@@ -78,7 +80,7 @@ async function benchSize(gpu: Gpu, args: Args, size: number) {
     (model = w.model), (release = w.release);
   }
   const propagation: PropagationBench[] = [];
-  for (const objects of args.objects) propagation.push(await propagate(gpu, model, size, args.slices, { objects, warmup: args.warmup }));
+  for (const objects of args.objects) propagation.push(await propagate(gpu, model, size, args.slices, { objects, warmup: args.warmup, encoderBatch: args.encoderBatch }));
   release();
   return { size, results, propagation };
 }
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
         ),
       );
     }
-    console.log(`propagation: ${args.slices} tracked slices per run; per tracked slice after ${args.warmup} warm-up slices:`);
+    console.log(`propagation: ${args.slices} tracked slices per run, encoder batch ${args.encoderBatch ?? (gpu.target.kind === 'gpu' ? 4 : 2)}; per tracked slice after ${args.warmup} warm-up slices:`);
     console.log(
       formatTable(
         ['objects', 'dispatches', 'submits', 'bind groups', 'bg cache hits', 'blocking awaits', 'async reads', 'slices/s (steady)', 'slices/s (all)'],

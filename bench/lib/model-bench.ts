@@ -91,6 +91,8 @@ export interface PropagateBenchOptions {
   objects?: number;
   /** Tracked slices left out of the steady-state counts (pipeline compiles, the bank filling; default 2, fewer when `slices` is short). */
   warmup?: number;
+  /** Slices per image-encoder call (FeatureScheduler `encoderBatch`; default: the adapter's, 4 on GPUs, 2 on CPU adapters). */
+  encoderBatch?: number;
 }
 
 /** Throughput of a propagation and its host work per tracked slice in the steady state. */
@@ -119,7 +121,7 @@ export async function propagate(gpu: Gpu, model: Sam2Model, size: number, slices
     width: S,
     loadImage: (t) => gpu.upload(randomValues(S * S * 3, 100 + t, -2, 2), [S, S, 3]) as GpuTensor,
   };
-  const video = Sam2Video.create(gpu, model, model.root, source);
+  const video = Sam2Video.create(gpu, model, model.root, source, opts.encoderBatch ? { encoderBatch: opts.encoderBatch } : {});
   // Clicks spread over the slice, one per object.
   for (let k = 0; k < objects; k++) {
     const a = (2 * Math.PI * k) / Math.max(objects, 1);
