@@ -163,7 +163,7 @@ describe('bind groups in a micro propagation', () => {
     }
     const c = cached.steady.perSlice;
     expect(c.dispatches).toBeGreaterThan(100);
-    expect(c.bindGroupsCreated + c.bindGroupCacheHits).toBe(c.dispatches);
+    expect(c.bindGroupsCreated + c.bindGroupCacheHits).toBeCloseTo(c.dispatches, 6); // per-slice means: equal up to rounding
     expect(c.bindGroupsCreated).toBeLessThan(c.dispatches / 5);
     expect(uncached.steady.perSlice.bindGroupsCreated).toBe(uncached.steady.perSlice.dispatches);
   });
