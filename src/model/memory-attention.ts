@@ -13,6 +13,7 @@
 import { attention } from '../kernels/attention/attention.js';
 import { binary } from '../kernels/elementwise/elementwise.js';
 import { linear } from '../kernels/matmul/matmul.js';
+import { copyRows } from '../kernels/row-copy/row-copy.js';
 import { getRopeTable, type RopeGrid } from '../kernels/rope/rope-table.js';
 import type { Gpu } from '../runtime/gpu.js';
 import type { GpuTensor } from '../runtime/tensor.js';
@@ -130,15 +131,19 @@ class RopeAttention {
   }
 
   /**
-   * q_in [Nq, C]; k_in, v_in [Nk, Ckv]. The last `excludeTail` keys (object pointers) are not
-   * rotated; keys beyond Nq repeat the query grid's rotation (one spatial memory after another).
-   * Returns residual + out_proj(attention). `qNorm`: a LayerNorm applied to qIn first, fused into
-   * the q projection's GEMM (with self-attention, k and v are the same normalized input).
+   * q_in [B·Nq, C]; k_in, v_in [B·Nk, Ckv]: `batch` items (objects) stacked, each attending only
+   * to its own keys. The last `excludeTail` keys of an item (object pointers) are not rotated; keys
+   * beyond Nq repeat the query grid's rotation (one spatial memory after another).
+   * Returns residual + out_proj(attention), [B·Nq, C]. `qNorm`: a LayerNorm applied to qIn first,
+   * fused into the q projection's GEMM (with self-attention, k and v are the same normalized input).
    */
-  forward(qIn: GpuTensor, kIn: GpuTensor, vIn: GpuTensor, grid: RopeGrid, excludeTail: number, residual: GpuTensor, qNorm?: LayerNorm): GpuTensor {
+  forward(qIn: GpuTensor, kIn: GpuTensor, vIn: GpuTensor, grid: RopeGrid, excludeTail: number, residual: GpuTensor, qNorm?: LayerNorm, batch = 1): GpuTensor {
     const gpu = this.gpu;
-    const nq = qIn.shape[0];
-    const nk = kIn.shape[0];
+    const rowsQ = qIn.shape[0];
+    const rowsK = kIn.shape[0];
+    if (rowsQ % batch || rowsK % batch) throw new Error(`memory attention: ${rowsQ} queries and ${rowsK} keys do not split into ${batch} items`);
+    const nq = rowsQ / batch;
+    const nk = rowsK / batch;
     const I = this.internal;
     const hd = I / this.heads;
     const rope = {
@@ -146,19 +151,19 @@ class RopeAttention {
       kRepeat: this.spec.ropeKRepeat || nk === nq,
       kExcludedTail: excludeTail,
     };
-    const shape = { batch: 1, heads: this.heads, headDim: hd, nq, nk, rope };
+    const shape = { batch, heads: this.heads, headDim: hd, nq, nk, rope };
     if (this.qkv && qIn === kIn && kIn === vIn) {
       // Self-attention: one projection [Nq, 3I], q | k | v read as strided views.
       const qkv = linear(gpu, qIn, this.qkv.w, this.qkv.b, { norm: qNorm && { weight: qNorm.weight, bias: qNorm.bias, eps: qNorm.eps } });
       const view = (offset: number) => ({ tensor: qkv, offset, rowStride: 3 * I });
       const a = attention(gpu, view(0), view(I), view(2 * I), shape);
       qkv.release();
-      return this.project(a, nq, residual);
+      return this.project(a, rowsQ, residual);
     }
     if (qNorm && (kIn === qIn || vIn === qIn)) {
       // No fused qkv weights (no SAM 2 config): normalize once, then the plain path.
       const h = qNorm.forward(qIn);
-      const y = this.forward(h, kIn === qIn ? h : kIn, vIn === qIn ? h : vIn, grid, excludeTail, residual);
+      const y = this.forward(h, kIn === qIn ? h : kIn, vIn === qIn ? h : vIn, grid, excludeTail, residual, undefined, batch);
       h.release();
       return y;
     }
@@ -167,10 +172,10 @@ class RopeAttention {
     if (this.folded) {
       // softmax(q·kᵀ)·M over the raw values, then the folded out_proj ∘ v_proj.  [Nq, Ckv] → [Nq, C]
       const d = vIn.shape[vIn.shape.length - 1];
-      const a = attention(gpu, q, k, vIn.reshape([nk, d]), { ...shape, vHeadDim: d });
+      const a = attention(gpu, q, k, vIn.reshape([rowsK, d]), { ...shape, vHeadDim: d });
       q.release();
       k.release();
-      const y = linear(gpu, a.reshape([nq, d]), this.folded.w, this.folded.b, { residual });
+      const y = linear(gpu, a.reshape([rowsQ, d]), this.folded.w, this.folded.b, { residual });
       a.release();
       return y;
     }
@@ -179,11 +184,11 @@ class RopeAttention {
     q.release();
     k.release();
     v.release();
-    return this.project(a, nq, residual);
+    return this.project(a, rowsQ, residual);
   }
 
-  private project(a: GpuTensor, nq: number, residual: GpuTensor): GpuTensor {
-    const y = this.out.forward(a.reshape([nq, this.internal]), { residual });
+  private project(a: GpuTensor, rows: number, residual: GpuTensor): GpuTensor {
+    const y = this.out.forward(a.reshape([rows, this.internal]), { residual });
     a.release();
     return y;
   }
@@ -216,14 +221,14 @@ class MemoryAttentionLayer {
     if (cfg.activation !== 'relu') throw new Error(`memory attention: activation ${cfg.activation} is not supported (SAM 2 uses relu)`);
   }
 
-  /** x [Nq, C] → [Nq, C]; x is released. */
-  forward(x: GpuTensor, memory: GpuTensor, memoryKeys: GpuTensor, grid: RopeGrid, numObjPtrTokens: number): GpuTensor {
+  /** x [B·Nq, C] → [B·Nq, C] (`batch` items, each with its own memory); x is released. */
+  forward(x: GpuTensor, memory: GpuTensor, memoryKeys: GpuTensor, grid: RopeGrid, numObjPtrTokens: number, batch = 1): GpuTensor {
     // Each LayerNorm rides in the prologue of the GEMM that reads it (kernels/matmul: linear).
     // Self-attention: q = k = v = LN1(x), RoPE on q and k.
-    const x1 = this.selfAttn.forward(x, x, x, grid, 0, x, this.norm1);
+    const x1 = this.selfAttn.forward(x, x, x, grid, 0, x, this.norm1, batch);
     x.release();
     // Cross-attention to the memory: q = LN2(x), k = memory + memory_pos, v = memory.
-    const x2 = this.crossAttn.forward(x1, memoryKeys, memory, grid, numObjPtrTokens, x1, this.norm2);
+    const x2 = this.crossAttn.forward(x1, memoryKeys, memory, grid, numObjPtrTokens, x1, this.norm2, batch);
     x1.release();
     // Feed-forward: x + linear2(relu(linear1(LN3(x)))).
     const f = this.linear1.forward(x2, { act: 'relu', prologue: this.norm3 });
@@ -265,25 +270,43 @@ export class MemoryAttention {
    * [M, memDim] with `numObjPtrTokens` pointer tokens at the end → pix_feat_with_mem [Nq, C] (f32).
    */
   forward(curr: GpuTensor, currPos: GpuTensor, memory: GpuTensor, memoryPos: GpuTensor, numObjPtrTokens: number, probe: Probe = noProbe): GpuTensor {
+    return this.forwardBatch(curr, currPos, memory, memoryPos, 1, numObjPtrTokens, probe);
+  }
+
+  /**
+   * Several objects on one slice as one chain: they share curr / currPos [Nq, C]; memory and
+   * memoryPos hold `batch` memories of M rows each, stacked [B·M, memDim] (every memory has M rows
+   * with `numObjPtrTokens` pointer tokens at its end) → [B·Nq, C] (f32), item b equal to
+   * `forward` on memory b.
+   */
+  forwardBatch(curr: GpuTensor, currPos: GpuTensor, memory: GpuTensor, memoryPos: GpuTensor, batch: number, numObjPtrTokens: number, probe: Probe = noProbe): GpuTensor {
+    if (!(Number.isInteger(batch) && batch >= 1)) throw new Error(`memory attention: batch ${batch} must be a positive integer`);
     const b = new Boundary(this.gpu, this.act);
-    const out = this.forwardIn(b.in(curr), b.in(currPos), b.in(memory), b.in(memoryPos), numObjPtrTokens, probe);
+    const out = this.forwardIn(b.in(curr), b.in(currPos), b.in(memory), b.in(memoryPos), batch, numObjPtrTokens, probe);
     b.release();
     return outF32(this.gpu, out);
   }
 
-  private forwardIn(curr: GpuTensor, currPos: GpuTensor, memory: GpuTensor, memoryPos: GpuTensor, numObjPtrTokens: number, probe: Probe): GpuTensor {
+  private forwardIn(curr: GpuTensor, currPos: GpuTensor, memory: GpuTensor, memoryPos: GpuTensor, batch: number, numObjPtrTokens: number, probe: Probe): GpuTensor {
     const gpu = this.gpu;
     const nq = curr.size / curr.shape[curr.shape.length - 1];
     const C = this.cfg.memoryAttention.dModel;
     const grid = this.grid(nq) as RopeGrid;
-    // Input: curr + 0.1 · curr_pos (pos_enc_at_input).
+    // Input: curr + 0.1 · curr_pos (pos_enc_at_input), once for all objects.
     let x = this.cfg.memoryAttention.posEncAtInput
       ? binary(gpu, 'add', curr.reshape([nq, C]), currPos.reshape([nq, C]), undefined, 1, 0, 0.1)
       : gpu.clone(curr.reshape([nq, C]));
+    if (batch > 1) {
+      // Every object starts from the same tokens: one copy per object, one dispatch.
+      const tiled = gpu.empty([batch * nq, C], x.dtype, 'memattn-input');
+      copyRows(gpu, x, tiled, { rows: batch, count: nq * C, srcStride: 0 });
+      x.release();
+      x = tiled;
+    }
     // Keys see memory + memory_pos (pos_enc_at_cross_attn_keys); values see the memory alone.
     const keys = this.cfg.memoryAttention.posEncAtCrossAttnKeys ? binary(gpu, 'add', memory, memoryPos) : memory;
     this.layers.forEach((layer, i) => {
-      x = layer.forward(x, memory, keys, grid, numObjPtrTokens);
+      x = layer.forward(x, memory, keys, grid, numObjPtrTokens, batch);
       probe(`layer${i}`, x, 'tokens');
     });
     if (keys !== memory) keys.release();

@@ -14,6 +14,8 @@ import { Linear } from './layers/linear.js';
 import { noProbe, type Probe } from './probe.js';
 import type { WeightScope } from './weights.js';
 import { Boundary, convertOwned, outF32 } from './layers/dtype-boundary.js';
+import { itemView, readItem, writeItem } from './layers/batch-item.js';
+import { copyRange } from '../kernels/mask-select/mask-select.js';
 
 const LN2D_EPS = 1e-6;
 
@@ -57,9 +59,9 @@ class CXBlock {
     };
   }
 
-  /** x [F, F, C] → [F, F, C] (x is not modified). */
+  /** x [F, F, C] or [B, F, F, C] → the same shape (x is not modified). */
   forward(x: GpuTensor): GpuTensor {
-    const c = x.shape[2];
+    const c = x.shape[x.shape.length - 1];
     // Depthwise conv, groups = C.
     const dw = conv2d(this.gpu, x, this.dwWeight, this.dwBias, { padding: this.padding, groups: c });
     const h = this.pw1.forward(dw, { act: 'gelu', prologue: this.norm }); // LN fused into the GEMM: [HW, 4C]
@@ -127,22 +129,40 @@ export class MemoryEncoder {
 
   /** → maskmem_features [F*F, memDim] in f32 (the bank rounds it to bf16 when storing). */
   forward(inp: MemoryEncoderInputs, probe: Probe = noProbe): GpuTensor {
+    return this.forwardBatch(inp.pixFeat, [inp], probe);
+  }
+
+  /**
+   * Several objects on one slice as one chain: they share the slice's feature `pixFeat`; each has
+   * its own mask, binarization and presence. → [B·F·F, memDim] f32, rows of object b equal to
+   * `forward` of object b.
+   */
+  forwardBatch(pixFeat: GpuTensor, objects: ReadonlyArray<Omit<MemoryEncoderInputs, 'pixFeat'>>, probe: Probe = noProbe): GpuTensor {
+    if (objects.length === 0) throw new Error('MemoryEncoder.forwardBatch: no objects');
     const b = new Boundary(this.gpu, this.act);
-    const out = this.forwardIn({ ...inp, pixFeat: b.in(inp.pixFeat) }, probe);
+    const out = this.forwardIn(b.in(pixFeat), objects, probe);
     b.release();
     return outF32(this.gpu, out);
   }
 
-  private forwardIn(inp: MemoryEncoderInputs, probe: Probe): GpuTensor {
+  private forwardIn(pixFeat: GpuTensor, objects: ReadonlyArray<Omit<MemoryEncoderInputs, 'pixFeat'>>, probe: Probe): GpuTensor {
     const { gpu, cfg } = this;
     const S = cfg.imageSize;
     const F = cfg.imageEmbeddingSize;
+    const B = objects.length;
     // Mask for memory: (logit > 0) or sigmoid(logit), then ·20 − 10 (sigmoid scale / bias for mem enc).
     // (Computed from the logits as given, f32, before any conversion: a tiny positive logit must stay > 0.)
-    const mask = convertOwned(gpu, unary(gpu, inp.binarize ? 'step' : 'sigmoid', inp.highResMasks.reshape([S, S, 1]), undefined, 1, 0, {
-      postScale: cfg.flags.sigmoidScaleForMemEnc,
-      postBias: cfg.flags.sigmoidBiasForMemEnc,
-    }), this.act);
+    const affine = { postScale: cfg.flags.sigmoidScaleForMemEnc, postBias: cfg.flags.sigmoidBiasForMemEnc };
+    let prepared: GpuTensor;
+    if (B === 1) {
+      prepared = unary(gpu, objects[0].binarize ? 'step' : 'sigmoid', objects[0].highResMasks.reshape([S, S, 1]), undefined, 1, 0, affine);
+    } else {
+      prepared = gpu.empty([B, S, S, 1], 'f32', 'mask-for-mem');
+      objects.forEach((o, i) =>
+        writeItem(gpu, prepared, i, [S, S, 1], (out) => unary(gpu, o.binarize ? 'step' : 'sigmoid', o.highResMasks.reshape([S, S, 1]), out, 1, 0, affine)),
+      );
+    }
+    const mask = convertOwned(gpu, prepared, this.act);
     probe('mask_for_mem', mask, 'hwc');
     // MaskDownSampler: [conv k3 s2 → LN2d → GELU] × L, then a 1×1 conv.  [S,S,1] → [F,F,C]
     let x = mask;
@@ -154,17 +174,32 @@ export class MemoryEncoder {
       c.release();
     }
     const hwc = x.shape[x.shape.length - 1];
-    const down = this.downsampleOut.forward(x.reshape([F * F, hwc])); // [HW, C]
+    const down = this.downsampleOut.forward(x.reshape([B * F * F, hwc])); // [B·HW, C]
     x.release();
-    probe('mask_downsampler', down.reshape([F, F, down.shape[1]]), 'hwc');
+    probe('mask_downsampler', down.reshape([B * F, F, down.shape[1]]), 'hwc');
     // pix_feat_proj(feat) + downsampled mask
-    const C = inp.pixFeat.shape[inp.pixFeat.shape.length - 1];
+    const C = pixFeat.shape[pixFeat.shape.length - 1];
     let fused: GpuTensor;
-    if (probe === noProbe) {
+    if (B > 1 && probe === noProbe) {
+      // Per object, the add in the projection's epilogue as for one object (one rounding of the
+      // f32 sum: a shared projection added afterwards would round twice with f16 activations).
+      fused = gpu.empty([B, F, F, C], down.dtype, 'memenc-fused');
+      for (let i = 0; i < B; i++) {
+        const downI = readItem(gpu, down, i, [F * F, C]);
+        writeItem(gpu, fused, i, [F * F, C], (out) => this.pixFeatProj.forward(pixFeat.reshape([F * F, C]), { residual: downI }, out));
+        downI.release();
+      }
+    } else if (B > 1) {
+      // Probed (the unfused order): the projection once, broadcast over the objects; proj + down = down + proj.
+      const proj = this.pixFeatProj.forward(pixFeat.reshape([F * F, C])); // [HW, C]
+      probe('pix_feat_proj', proj.reshape([F, F, C]), 'hwc');
+      fused = binary(gpu, 'add', down, proj).reshape([B, F, F, C]);
+      proj.release();
+    } else if (probe === noProbe) {
       // The add rides in the projection's epilogue (the same f32 sum).
-      fused = this.pixFeatProj.forward(inp.pixFeat.reshape([F * F, C]), { residual: down }).reshape([F, F, C]);
+      fused = this.pixFeatProj.forward(pixFeat.reshape([F * F, C]), { residual: down }).reshape([F, F, C]);
     } else {
-      const proj = this.pixFeatProj.forward(inp.pixFeat.reshape([F * F, C])); // [HW, C]
+      const proj = this.pixFeatProj.forward(pixFeat.reshape([F * F, C])); // [HW, C]
       probe('pix_feat_proj', proj.reshape([F, F, C]), 'hwc');
       fused = binary(gpu, 'add', proj, down).reshape([F, F, C]);
       proj.release();
@@ -176,17 +211,41 @@ export class MemoryEncoder {
       fused = y;
     }
     probe('fuser', fused, 'hwc');
-    let out = this.outProj ? this.outProj.forward(fused.reshape([F * F, C])) : fused.reshape([F * F, C]);
+    let out = this.outProj ? this.outProj.forward(fused.reshape([B * F * F, C])) : fused.reshape([B * F * F, C]);
     if (this.outProj) fused.release();
-    const presence = inp.objectScoreLogit;
-    if (this.noObjEmbedSpatial && typeof presence !== 'number') {
-      addNoObjectTerm(gpu, out, this.noObjEmbedSpatial, presence, 1);
-    } else if (this.noObjEmbedSpatial && typeof presence === 'number' && !(presence > 0)) {
-      const withEmbed = binary(gpu, 'add', out, this.noObjEmbedSpatial);
+    const embed = this.noObjEmbedSpatial;
+    const presence0 = objects[0].objectScoreLogit;
+    if (embed && B === 1 && typeof presence0 !== 'number') {
+      addNoObjectTerm(gpu, out, embed, presence0, 1);
+    } else if (embed && B === 1 && typeof presence0 === 'number' && !(presence0 > 0)) {
+      const withEmbed = binary(gpu, 'add', out, embed);
       out.release();
       out = withEmbed;
+    } else if (embed) {
+      const md = out.shape[1];
+      objects.forEach((o, i) => {
+        const presence = o.objectScoreLogit;
+        if (typeof presence === 'number' && presence > 0) return;
+        const view = itemView(gpu, out, i, [F * F, md]);
+        if (view && typeof presence !== 'number') {
+          addNoObjectTerm(gpu, view, embed, presence, 1);
+          return;
+        }
+        // Object i's rows + no_obj_embed_spatial through a scratch (a binding cannot be read and written).
+        const rows = readItem(gpu, out, i, [F * F, md]);
+        let withEmbed: GpuTensor;
+        if (typeof presence === 'number') {
+          withEmbed = binary(gpu, 'add', rows, embed);
+          rows.release();
+        } else {
+          withEmbed = rows; // not a view here (unaligned): a copy, safe to modify in place
+          addNoObjectTerm(gpu, withEmbed, embed, presence, 1);
+        }
+        copyRange(gpu, withEmbed, out, { dstOffset: i * F * F * md, count: F * F * md });
+        withEmbed.release();
+      });
     }
-    probe('maskmem_features', out.reshape([F, F, cfg.memDim]), 'hwc');
+    probe('maskmem_features', out.reshape([B * F, F, cfg.memDim]), 'hwc');
     return out;
   }
 }

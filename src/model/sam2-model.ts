@@ -142,6 +142,18 @@ export class Sam2Model implements Sam2Parts {
     return out.reshape([F, F, C]);
   }
 
+  attendMemoryBatch(l2: GpuTensor, memory: GpuTensor, memoryPos: GpuTensor, batch: number, numObjPtrTokens: number): GpuTensor {
+    const { F } = this;
+    const C = this.config.hiddenDim;
+    const pos = this.imageEncoder.posL2.reshape([F * F, C]);
+    const out = this.memoryAttention.forwardBatch(l2.reshape([F * F, C]), pos, memory, memoryPos, batch, numObjPtrTokens);
+    return out.reshape([batch, F, F, C]);
+  }
+
+  encodeMemoryBatch(l2: GpuTensor, objects: ReadonlyArray<{ highResMasks: GpuTensor; binarize: boolean; objectScoreLogit: number | GpuTensor }>): GpuTensor {
+    return this.memoryEncoder.forwardBatch(l2, objects);
+  }
+
   async decode(pix: GpuTensor, feats: ImageFeatures, prompt: PromptInput, multimask: boolean): Promise<HeadsOutput> {
     const o = await this.heads.forward(pix, { s0: feats.s0, s1: feats.s1 }, prompt, { multimask });
     o.lowResMultimasks.release();

@@ -67,6 +67,14 @@ export interface Sam2Parts {
    * object-score logit, or the decision flags of `decodeOnGpu`.
    */
   encodeMemory(l2: GpuTensor, highResMasks: GpuTensor, binarize: boolean, objectScoreLogit: number | GpuTensor): GpuTensor;
+  /**
+   * Several objects on one slice as one chain (leading batch dimension B = objects); item b of
+   * each equals the per-object step on object b.
+   * Memory attention: memory / memoryPos stack B memories of the same shape [B·M, memDim] → [B, F, F, C].
+   */
+  attendMemoryBatch(l2: GpuTensor, memory: GpuTensor, memoryPos: GpuTensor, batch: number, numObjPtrTokens: number): GpuTensor;
+  /** `encodeMemory` of B objects' masks on one slice → [B·F·F, memDim] f32. */
+  encodeMemoryBatch(l2: GpuTensor, objects: ReadonlyArray<{ highResMasks: GpuTensor; binarize: boolean; objectScoreLogit: number | GpuTensor }>): GpuTensor;
   /** Memory sine PE [F*F, memDim] and the GPU memory-bank inputs shared by all objects. */
   readonly maskmemPos: GpuTensor;
 }

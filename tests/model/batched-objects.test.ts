@@ -1,0 +1,154 @@
+// Several objects as one B>1 chain (memory attention, memory encoder) against the same
+// steps run once per object, on random inputs: item b of the batch must equal object b's result
+// (relL2 ≤ 1e-6: the same kernels over the same rows). Micro and hiera-t@512 with synthetic weights,
+// f32 and f16 activations. Unwritten output regions would show up as NaN: the buffer pool is
+// filled with NaN buffers of the output sizes before every batched run.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
+import { makeConfig, type Sam2Config } from '../../src/model/config.js';
+import { Sam2Model } from '../../src/model/sam2-model.js';
+import { stateDictSpec } from '../../src/model/state-dict-spec.js';
+import type { Gpu } from '../../src/runtime/gpu.js';
+import type { GpuTensor } from '../../src/runtime/tensor.js';
+import { synthesizeTensor } from '../../src/weights/synthetic.js';
+import { assertClose } from '../helpers/compare.js';
+import { getTestGpu } from '../helpers/gpu.js';
+import { nanArray, randomArray } from '../helpers/random.js';
+
+const TOL = { relL2: 1e-6 };
+const B = 3;
+
+let gpu: Gpu;
+beforeAll(async () => {
+  gpu = await getTestGpu();
+});
+
+async function load(config: Sam2Config, precision?: string): Promise<Sam2Model> {
+  const file = parseSafetensors(
+    serializeSafetensors(stateDictSpec(config).map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }))),
+  );
+  return Sam2Model.load(gpu, file, { config, precision });
+}
+
+/** Returns NaN-filled buffers of these element counts to the pool, so fresh outputs start poisoned. */
+function poisonPool(sizes: number[]): void {
+  const ts = sizes.map((n) => gpu.upload(nanArray(n), [n], 'f32', 'poison'));
+  for (const t of ts) t.release();
+}
+
+function up(n: number, seed: number, shape: number[], lo = -1, hi = 1): GpuTensor {
+  return gpu.upload(randomArray(n, seed, lo, hi), shape);
+}
+
+/** Stacks host arrays into one [B·n] upload (the per-object inputs, batched). */
+function stack(parts: Float32Array[], shape: number[]): GpuTensor {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return gpu.upload(out, shape);
+}
+
+async function rows(t: GpuTensor, b: number, n: number): Promise<Float32Array> {
+  return (await gpu.read(t)).slice(b * n, (b + 1) * n);
+}
+
+/** `frames`: spatial memories per object (hiera-t keeps one: lavapipe is slow at 1024 tokens each). */
+const cases: Array<{ name: string; config: () => Sam2Config; precision?: string; frames: number }> = [
+  { name: 'micro f32', config: () => makeConfig('micro'), frames: 2 },
+  { name: 'micro act=f16', config: () => makeConfig('micro'), precision: 'act=f16', frames: 2 },
+  { name: 'hiera-t@512 f32', config: () => makeConfig('sam2.1_hiera_t', { imageSize: 512 }), frames: 1 },
+];
+
+describe.each(cases)('batched objects ($name)', ({ config, precision, frames }) => {
+  let model: Sam2Model;
+  let F: number;
+  let C: number;
+  let md: number;
+  let S: number;
+  let s0: GpuTensor;
+  let s1: GpuTensor;
+  let l2: GpuTensor;
+
+  beforeAll(async () => {
+    const cfg = config();
+    if (precision && !gpu.features.f16) return;
+    model = await load(cfg, precision);
+    F = cfg.imageEmbeddingSize;
+    C = cfg.hiddenDim;
+    md = cfg.memDim;
+    S = cfg.imageSize;
+    l2 = up(F * F * C, 11, [F, F, C]);
+    s0 = up(16 * F * F * (C / 8), 12, [4 * F, 4 * F, C / 8]);
+    s1 = up(4 * F * F * (C / 4), 13, [2 * F, 2 * F, C / 4]);
+  }, 600_000);
+
+  it('memory attention: each object attends to its own memory', async () => {
+    if (!model) return;
+    // Spatial memories + 2 object pointers (split into C / memDim tokens each) per object.
+    const ptrTokens = 2 * (C / md);
+    const m = frames * F * F + ptrTokens;
+    const mems = Array.from({ length: B }, (_, b) => randomArray(m * md, 100 + b));
+    const poss = Array.from({ length: B }, (_, b) => randomArray(m * md, 200 + b, -0.5, 0.5));
+    const expected: Float32Array[] = [];
+    for (let b = 0; b < B; b++) {
+      const mem = gpu.upload(mems[b], [m, md]);
+      const pos = gpu.upload(poss[b], [m, md]);
+      const o = model.attendMemory(l2, mem, pos, ptrTokens);
+      expected.push(await gpu.read(o));
+      [mem, pos, o].forEach((t) => t.release());
+    }
+    const mem = stack(mems, [B * m, md]);
+    const pos = stack(poss, [B * m, md]);
+    poisonPool([B * F * F * C, B * F * F * 3 * C]);
+    const out = model.attendMemoryBatch(l2, mem, pos, B, ptrTokens);
+    expect(out.shape).toEqual([B, F, F, C]);
+    for (let b = 0; b < B; b++) assertClose(`memattn object ${b}`, await rows(out, b, F * F * C), expected[b], TOL);
+    // Objects differ (a batch that repeated object 0 must not pass).
+    expect(Math.abs(expected[1][0] - expected[0][0])).toBeGreaterThan(0);
+    [mem, pos, out].forEach((t) => t.release());
+  }, 600_000);
+
+  it('memory encoder: per-object masks, binarization and absent objects', async () => {
+    if (!model) return;
+    const masks = Array.from({ length: B }, (_, b) => randomArray(S * S, 400 + b, -8, 8));
+    const objects = masks.map((_, b) => ({ binarize: b === 0, objectScoreLogit: b === 1 ? -3 : 2 + b }));
+    const expected: Float32Array[] = [];
+    const tensors = masks.map((m) => gpu.upload(m, [S, S]));
+    for (let b = 0; b < B; b++) {
+      const o = model.encodeMemory(l2, tensors[b], objects[b].binarize, objects[b].objectScoreLogit);
+      expected.push(await gpu.read(o));
+      o.release();
+    }
+    poisonPool([B * F * F * md, B * S * S, B * F * F * C]);
+    const out = model.encodeMemoryBatch(l2, objects.map((o, b) => ({ ...o, highResMasks: tensors[b] })));
+    expect(out.size).toBe(B * F * F * md);
+    for (let b = 0; b < B; b++) assertClose(`memenc object ${b}`, await rows(out, b, F * F * md), expected[b], TOL);
+    [out, ...tensors].forEach((t) => t.release());
+  }, 600_000);
+
+  it('memory encoder: presence from the GPU decision flags', async () => {
+    if (!model) return;
+    const feats = { s0, s1, l2 };
+    // Each object's own decoder run: its mask and its flags (objects at different scales).
+    const heads = Array.from({ length: B }, (_, b) => {
+      const pix = gpu.upload(randomArray(F * F * C, 500 + b, -1 - 2 * b, 1 + 2 * b), [F, F, C]);
+      const o = model.decodeOnGpu(pix, feats, {}, true);
+      pix.release();
+      return o;
+    });
+    const expected: Float32Array[] = [];
+    for (const o of heads) {
+      const m = model.encodeMemory(l2, o.highResMasks, false, o.flags);
+      expected.push(await gpu.read(m));
+      m.release();
+    }
+    poisonPool([B * F * F * md, B * S * S, B * F * F * C]);
+    const out = model.encodeMemoryBatch(l2, heads.map((o) => ({ highResMasks: o.highResMasks, binarize: false, objectScoreLogit: o.flags })));
+    for (let b = 0; b < B; b++) assertClose(`memenc (flags) object ${b}`, await rows(out, b, F * F * md), expected[b], TOL);
+    out.release();
+    for (const o of heads) [o.lowResMasks, o.highResMasks, o.objPtr, o.flags].forEach((t) => t.release());
+  }, 600_000);
+});
