@@ -21,6 +21,14 @@ export interface AssembledMemory {
   selection: MemorySelection;
 }
 
+/** What `MemoryBank.plan` decided for a frame: the selection and the size of its assembly. */
+export interface MemoryPlan {
+  selection: MemorySelection;
+  /** Memory tokens: spatial memories × F·F + pointer tokens. */
+  rows: number;
+  numObjPtrTokens: number;
+}
+
 export function memorySelectionConfig(cfg: Sam2Config): MemorySelectionConfig {
   return {
     numMaskmem: cfg.numMaskmem,
@@ -239,6 +247,18 @@ export class MemoryBank {
 
   /** Memory tokens and positions for tracking `frameIdx` (the caller releases them). */
   assemble(frameIdx: number, reverse: boolean): AssembledMemory {
+    const plan = this.plan(frameIdx, reverse);
+    const memory = this.gpu.empty([plan.rows, this.memDim], 'f32', 'memory');
+    const memoryPos = this.gpu.empty([plan.rows, this.memDim], 'f32', 'memory_pos');
+    this.gather(plan, memory, memoryPos);
+    return { memory, memoryPos, numObjPtrTokens: plan.numObjPtrTokens, selection: plan.selection };
+  }
+
+  /**
+   * The memories a frame attends to and the size of their assembly ([rows, memDim]), without
+   * gathering them: objects whose plans have the same shape can be gathered into one batch.
+   */
+  plan(frameIdx: number, reverse: boolean): MemoryPlan {
     const selection = selectMemories(
       {
         frameIdx,
@@ -252,9 +272,21 @@ export class MemoryBank {
     // A pointer without a stored memory (evicted) is still valid: pointers are kept for every frame.
     const spatial = selection.spatial.filter((m) => (m.kind === 'cond' ? this.condSlots : this.nonCondSlots).has(m.frame));
     const sel: MemorySelection = { ...selection, spatial };
+    const split = this.hidden / this.memDim;
+    const nPtr = sel.pointers.length;
+    return { selection: sel, rows: spatial.length * this.hw + nPtr * split, numObjPtrTokens: nPtr * split };
+  }
+
+  /** Gathers a plan's memory tokens and positional encodings into memory / memoryPos ([rows, memDim] each). */
+  gather(plan: MemoryPlan, memory: GpuTensor, memoryPos: GpuTensor): void {
+    const sel = plan.selection;
+    const spatial = sel.spatial;
     const nPtr = sel.pointers.length;
     const need = 2 * spatial.length + nPtr;
     if (need > this.tableCapacity) throw new Error(`memory bank: ${need} table entries exceed capacity ${this.tableCapacity}`);
+    for (const t of [memory, memoryPos]) {
+      if (t.size !== plan.rows * this.memDim) throw new Error(`memory bank: ${t.label} holds ${t.size} values, the plan needs ${plan.rows} × ${this.memDim}`);
+    }
     const table = new Uint32Array(this.tableCapacity);
     spatial.forEach((m, i) => {
       table[2 * i] = (m.kind === 'cond' ? this.condSlots : this.nonCondSlots).get(m.frame)!;
@@ -263,10 +295,6 @@ export class MemoryBank {
     sel.pointers.forEach((p, i) => (table[2 * spatial.length + i] = p.frame));
     this.gpu.write(this.table, table);
     if (nPtr > 0) this.gpu.write(this.ptrPos, this.pointerPositions(sel));
-    const split = this.hidden / this.memDim;
-    const rows = spatial.length * this.hw + nPtr * split;
-    const memory = this.gpu.empty([rows, this.memDim], 'f32', 'memory');
-    const memoryPos = this.gpu.empty([rows, this.memDim], 'f32', 'memory_pos');
     this.gpu.run(
       gatherMemoryProgram(
         {
@@ -286,7 +314,6 @@ export class MemoryBank {
         memoryPos,
       ),
     );
-    return { memory, memoryPos, numObjPtrTokens: nPtr * split, selection: sel };
   }
 
   /** Temporal encodings of the selected pointers: obj_ptr_tpos_proj(sine1d(tpos / tDiffMax, C)), in f32. */

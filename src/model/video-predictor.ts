@@ -10,7 +10,9 @@ import type { GpuTensor } from '../runtime/tensor.js';
 import { FeatureScheduler, type SchedulerOptions, type SliceSource } from './feature-scheduler.js';
 import { fillHoles } from './fill-holes.js';
 import { applyNonOverlap, bilinearResize, binarize } from './mask-postprocess.js';
-import { MemoryBank, memoryBankShared, type MemoryBankShared } from './memory-bank.js';
+import { MemoryBank, memoryBankShared, type MemoryBankShared, type MemoryPlan } from './memory-bank.js';
+import { itemView, readItem } from './layers/batch-item.js';
+import { copyRange } from '../kernels/mask-select/mask-select.js';
 import type { Sam2Model } from './sam2-model.js';
 import type { GpuHeadsOutput, HeadsOutput, ImageFeatures, PromptInput, Sam2Parts } from './sam2-parts.js';
 import { readDecisions } from './sam-heads.js';
@@ -403,18 +405,83 @@ export class Sam2Video {
   }
 
   /**
+   * `recordTracked` for each object, in order. Objects whose memories have the same shape run
+   * memory attention and the memory encoder as one B>1 chain (item b equal to object b's own
+   * step); the SAM heads still run per object. A lone object takes the per-object path.
+   */
+  private recordTrackedObjects(objects: readonly ObjectState[], slice: number, reverse: boolean, upcoming: readonly number[]): GpuHeadsOutput[] {
+    const heads: GpuHeadsOutput[] = new Array(objects.length);
+    for (const group of memoryBatchGroups(objects, slice, reverse)) {
+      if (group.members.length === 1) {
+        const i = group.members[0];
+        heads[i] = this.recordTracked(objects[i], slice, reverse, upcoming);
+        continue;
+      }
+      const out = this.recordTrackedBatch(group.members.map((i) => objects[i]), group.plans, slice, reverse, upcoming);
+      group.members.forEach((i, b) => (heads[i] = out[b]));
+    }
+    return heads;
+  }
+
+  /**
+   * `recordTracked` of several objects whose memory plans have the same shape: their memories,
+   * gathered side by side, go through memory attention together, each object's SAM heads run on its
+   * item, and their masks go through the memory encoder together (presence from each one's flags).
+   */
+  private recordTrackedBatch(objects: readonly ObjectState[], plans: readonly MemoryPlan[], slice: number, reverse: boolean, upcoming: readonly number[]): GpuHeadsOutput[] {
+    const { gpu, parts } = this;
+    const B = objects.length;
+    const { rows, numObjPtrTokens } = plans[0];
+    const md = parts.config.memDim;
+    const feats = this.scheduler.get(slice, upcoming);
+    const memory = gpu.empty([B * rows, md], 'f32', 'memory');
+    const memoryPos = gpu.empty([B * rows, md], 'f32', 'memory_pos');
+    objects.forEach((o, b) => {
+      const mem = itemView(gpu, memory, b, [rows, md]);
+      const pos = itemView(gpu, memoryPos, b, [rows, md]);
+      if (mem && pos) {
+        o.bank.gather(plans[b], mem, pos);
+        return;
+      }
+      const one = o.bank.assemble(slice, reverse);
+      copyRange(gpu, one.memory, memory, { dstOffset: b * rows * md, count: rows * md });
+      copyRange(gpu, one.memoryPos, memoryPos, { dstOffset: b * rows * md, count: rows * md });
+      one.memory.release();
+      one.memoryPos.release();
+    });
+    const pix = parts.attendMemoryBatch(feats.l2, memory, memoryPos, B, numObjPtrTokens);
+    memory.release();
+    memoryPos.release();
+    const [, F, F2, C] = pix.shape;
+    const heads = objects.map((_, b) => {
+      const item = readItem(gpu, pix, b, [F, F2, C]);
+      const h = parts.decodeOnGpu(item, feats, {}, this.multimask(false, 0));
+      item.release();
+      return h;
+    });
+    pix.release();
+    // Tracked slices have no points: the memory sees sigmoid(logits), not a binarized mask.
+    const mem = parts.encodeMemoryBatch(feats.l2, heads.map((h) => ({ highResMasks: h.highResMasks, binarize: false, objectScoreLogit: h.flags })));
+    const hw = mem.size / (B * md);
+    objects.forEach((o, b) => {
+      const item = readItem(gpu, mem, b, [hw, md]);
+      o.bank.store(slice, 'non_cond', item, heads[b].objPtr);
+      item.release();
+      heads[b].highResMasks.release();
+    });
+    mem.release();
+    return heads;
+  }
+
+  /**
    * Records one propagated slice for every object that is not prompted there, fill_hole_area on
    * the stored logits, the slice's output masks (resized, non-overlapped and thresholded on the GPU)
    * when every object was tracked, and starts the slice's one readback without waiting for it.
    */
   private recordSlice(t: number, reverse: boolean, upcoming: readonly number[], backPass = false): PendingSlice {
     const tracked: ObjectState[] = [];
-    const heads: GpuHeadsOutput[] = [];
-    for (const o of this.objects.values()) {
-      if (o.cond.has(t)) continue;
-      tracked.push(o);
-      heads.push(this.recordTracked(backPass ? { ...o, bank: o.back!.bank } : o, t, reverse, upcoming));
-    }
+    for (const o of this.objects.values()) if (!o.cond.has(t)) tracked.push(o);
+    const heads = this.recordTrackedObjects(tracked.map((o) => (backPass ? { ...o, bank: o.back!.bank } : o)), t, reverse, upcoming);
     const base = { slice: t, reverse, tracked, gpuMasks: false, filled: false, numMasks: heads[0]?.numMasks ?? 0, multimask: heads[0]?.multimask ?? false };
     if (tracked.length === 0) return { ...base, data: null };
     const g = this.gpu;
@@ -842,6 +909,27 @@ function interleavedOrder(passes: number[][], indices: number[], turn: number): 
     p = 1 - p;
   }
   return out;
+}
+
+/** Objects (by index) tracked on one slice whose memory assemblies have the same shape: one batched chain. */
+interface MemoryBatchGroup {
+  members: number[];
+  plans: MemoryPlan[];
+}
+
+/** Groups the objects by the shape of their memory assembly on `slice` (memory and pointer tokens), keeping their order. */
+function memoryBatchGroups(objects: readonly ObjectState[], slice: number, reverse: boolean): MemoryBatchGroup[] {
+  const groups = new Map<string, MemoryBatchGroup>();
+  objects.forEach((o, i) => {
+    if (o.bank.condFrames.length === 0) throw new Error(`object ${o.id} has no prompted slice to track from`);
+    const plan = o.bank.plan(slice, reverse);
+    const key = `${plan.rows}/${plan.numObjPtrTokens}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { members: [], plans: [] }));
+    g.members.push(i);
+    g.plans.push(plan);
+  });
+  return [...groups.values()];
 }
 
 function releasePending(f: FrameOut): void {

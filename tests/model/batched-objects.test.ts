@@ -3,10 +3,12 @@
 // (relL2 ≤ 1e-6: the same kernels over the same rows). Micro and hiera-t@512 with synthetic weights,
 // f32 and f16 activations. Unwritten output regions would show up as NaN: the buffer pool is
 // filled with NaN buffers of the output sizes before every batched run.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { makeConfig, type Sam2Config } from '../../src/model/config.js';
+import type { SliceSource } from '../../src/model/feature-scheduler.js';
 import { Sam2Model } from '../../src/model/sam2-model.js';
+import { Sam2Video } from '../../src/model/video-predictor.js';
 import { stateDictSpec } from '../../src/model/state-dict-spec.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import type { GpuTensor } from '../../src/runtime/tensor.js';
@@ -150,5 +152,68 @@ describe.each(cases)('batched objects ($name)', ({ config, precision, frames }) 
     for (let b = 0; b < B; b++) assertClose(`memenc (flags) object ${b}`, await rows(out, b, F * F * md), expected[b], TOL);
     out.release();
     for (const o of heads) [o.lowResMasks, o.highResMasks, o.objPtr, o.flags].forEach((t) => t.release());
+  }, 600_000);
+});
+
+describe('Sam2Video runs memory attention and the memory encoder of several objects as one chain', () => {
+  let model: Sam2Model;
+  beforeAll(async () => {
+    model = await load(makeConfig('micro'));
+  }, 300_000);
+
+  /** A drifting blob volume (96×80 slices). */
+  function volume(numFrames: number): SliceSource {
+    const [W, H] = [96, 80];
+    return {
+      numFrames,
+      width: W,
+      height: H,
+      loadImage(t: number) {
+        const px = new Uint8Array(W * H);
+        const noise = randomArray(W * H, t + 1, 0, 20);
+        for (let y = 0; y < H; y++)
+          for (let x = 0; x < W; x++) {
+            const d = Math.hypot(x - 40 - 10 * Math.sin(t / 9), y - 40);
+            px[y * W + x] = Math.min(255, (d < 18 ? 200 : 60) + noise[y * W + x]);
+          }
+        return model.preprocess({ pixels: px, width: W, height: H, channels: 1 });
+      },
+    };
+  }
+
+  // Objects 1 and 2 are prompted on slice 2 (same memory shape on every slice: one batch); object
+  // 3 on slice 4 (its own group until the shapes meet). Both directions.
+  const prompts: Array<{ id: number; slice: number; pt: [number, number] }> = [
+    { id: 1, slice: 2, pt: [40, 40] },
+    { id: 2, slice: 2, pt: [60, 30] },
+    { id: 3, slice: 4, pt: [20, 50] },
+  ];
+
+  async function run(objects: typeof prompts, direction: 'forward' | 'backward'): Promise<Map<number, Float32Array[]>> {
+    const video = Sam2Video.create(gpu, model, model.root, volume(9));
+    for (const p of objects) await video.addPoints(p.slice, p.id, [p.pt], [1]);
+    const out = new Map<number, Float32Array[]>();
+    for await (const r of video.propagate({ from: direction === 'forward' ? 2 : 7, direction })) {
+      r.objIds.forEach((id, k) => out.set(id, [...(out.get(id) ?? []), r.lowRes[k]]));
+    }
+    video.dispose();
+    return out;
+  }
+
+  it.each(['forward', 'backward'] as const)('%s: each object as if it were tracked alone', async (direction) => {
+    const batched = vi.spyOn(model, 'attendMemoryBatch');
+    const encoded = vi.spyOn(model, 'encodeMemoryBatch');
+    const together = await run(prompts, direction);
+    // The batched chain ran (objects 1 and 2 share their memory shape on every slice).
+    expect(batched.mock.calls.some((c) => c[3] >= 2)).toBe(true);
+    expect(encoded.mock.calls.some((c) => c[1].length >= 2)).toBe(true);
+    batched.mockRestore();
+    encoded.mockRestore();
+    for (const p of prompts) {
+      const alone = (await run([p], direction)).get(p.id)!;
+      const got = together.get(p.id)!;
+      expect(got.length).toBe(alone.length);
+      alone.forEach((want, i) => assertClose(`object ${p.id} slice #${i}`, got[i], want, TOL));
+    }
   }, 600_000);
 });
