@@ -232,8 +232,8 @@ export class Gpu implements TensorOwner {
     try {
       this.staging.upload(this.recorder.commandEncoder(), t.buffer, t.offset, bytes);
     } catch (e) {
-      // device.destroy() detaches the staging mappings before the device-lost notice arrives.
-      if (e instanceof StagingMemoryLostError) throw this.errors.error ?? new GpuDeviceLostError('destroyed', '');
+      // device.destroy() detaches the staging mappings before the device-lost notice arrives (same words as Dawn's notice).
+      if (e instanceof StagingMemoryLostError) throw this.errors.error ?? new GpuDeviceLostError('destroyed', 'device was destroyed');
       throw e;
     }
     // Bulk uploads (weights) only: bound the staging memory held by one unsubmitted batch.
