@@ -4,17 +4,15 @@
 // f32 and f16 activations. Unwritten output regions would show up as NaN: the buffer pool is
 // filled with NaN buffers of the output sizes before every batched run.
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { makeConfig, type Sam2Config } from '../../src/model/config.js';
 import type { SliceSource } from '../../src/model/feature-scheduler.js';
 import { Sam2Model } from '../../src/model/sam2-model.js';
 import { Sam2Video } from '../../src/model/video-predictor.js';
-import { stateDictSpec } from '../../src/model/state-dict-spec.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import type { GpuTensor } from '../../src/runtime/tensor.js';
-import { synthesizeTensor } from '../../src/weights/synthetic.js';
 import { assertClose } from '../helpers/compare.js';
 import { getTestGpu } from '../helpers/gpu.js';
+import { syntheticWeightsFile } from '../helpers/synthetic-weights.js';
 import { nanArray, randomArray } from '../helpers/random.js';
 
 const TOL = { relL2: 1e-6 };
@@ -26,9 +24,7 @@ beforeAll(async () => {
 });
 
 async function load(config: Sam2Config, precision?: string): Promise<Sam2Model> {
-  const file = parseSafetensors(
-    serializeSafetensors(stateDictSpec(config).map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }))),
-  );
+  const file = syntheticWeightsFile(config);
   return Sam2Model.load(gpu, file, { config, precision });
 }
 

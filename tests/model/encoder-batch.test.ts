@@ -3,18 +3,16 @@
 // fewer dispatches per slice; the FeatureScheduler encodes the lookahead slices in such batches,
 // each slice once.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { makeConfig, type Sam2Config } from '../../src/model/config.js';
 import { FeatureScheduler, type SliceSource } from '../../src/model/feature-scheduler.js';
 import { ImageEncoder, type ImageFeatures } from '../../src/model/image-encoder.js';
 import type { Sam2Parts } from '../../src/model/sam2-parts.js';
 import { Sam2Model } from '../../src/model/sam2-model.js';
-import { stateDictSpec } from '../../src/model/state-dict-spec.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import type { GpuTensor } from '../../src/runtime/tensor.js';
-import { synthesizeTensor } from '../../src/weights/synthetic.js';
 import { assertClose } from '../helpers/compare.js';
 import { getTestGpu } from '../helpers/gpu.js';
+import { syntheticWeightsFile } from '../helpers/synthetic-weights.js';
 import { randomArray } from '../helpers/random.js';
 
 let gpu: Gpu;
@@ -24,9 +22,7 @@ let config: Sam2Config;
 beforeAll(async () => {
   gpu = await getTestGpu();
   config = makeConfig('micro');
-  const file = parseSafetensors(
-    serializeSafetensors(stateDictSpec(config).map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }))),
-  );
+  const file = syntheticWeightsFile(config);
   model = await Sam2Model.load(gpu, file, config);
 });
 

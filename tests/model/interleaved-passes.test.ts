@@ -5,15 +5,13 @@
 // backward pass) and for an object whose prompt is not on the start slice; cancel keeps the
 // finished slices of both passes; an interrupted interleaved run resumes exactly.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { makeConfig } from '../../src/model/config.js';
 import type { SliceSource } from '../../src/model/feature-scheduler.js';
 import { Sam2Model } from '../../src/model/sam2-model.js';
-import { stateDictSpec } from '../../src/model/state-dict-spec.js';
 import { Sam2Video, type SliceResult, type VideoOptions } from '../../src/model/video-predictor.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
-import { synthesizeTensor } from '../../src/weights/synthetic.js';
 import { getTestGpu } from '../helpers/gpu.js';
+import { syntheticWeightsFile } from '../helpers/synthetic-weights.js';
 import { randomArray } from '../helpers/random.js';
 
 // Start 5, second object prompted on 7: the forward pass (5..23) outruns the bank's reach, so it
@@ -27,9 +25,7 @@ let model: Sam2Model;
 beforeAll(async () => {
   gpu = await getTestGpu();
   const config = makeConfig('micro');
-  const file = parseSafetensors(
-    serializeSafetensors(stateDictSpec(config).map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }))),
-  );
+  const file = syntheticWeightsFile(config);
   model = await Sam2Model.load(gpu, file, config);
 });
 

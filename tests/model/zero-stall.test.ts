@@ -3,18 +3,16 @@
 // runs), and the results are those of the synchronous chain: low-res logits and scores equal to a
 // step-by-step decode → readback → encode reference, masks equal to the host resize + threshold.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { makeConfig } from '../../src/model/config.js';
 import type { SliceSource } from '../../src/model/feature-scheduler.js';
 import { applyNonOverlap, bilinearResize, binarize } from '../../src/model/mask-postprocess.js';
 import { MemoryBank, memoryBankShared } from '../../src/model/memory-bank.js';
 import { Sam2Model } from '../../src/model/sam2-model.js';
-import { stateDictSpec } from '../../src/model/state-dict-spec.js';
 import { Sam2Video, type SliceResult } from '../../src/model/video-predictor.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import { countPropagation } from '../../src/runtime/slice-counters.js';
-import { synthesizeTensor } from '../../src/weights/synthetic.js';
 import { getTestGpu } from '../helpers/gpu.js';
+import { syntheticWeightsFile } from '../helpers/synthetic-weights.js';
 import { randomArray } from '../helpers/random.js';
 
 const W = 72;
@@ -33,9 +31,7 @@ let model: Sam2Model;
 beforeAll(async () => {
   gpu = await getTestGpu();
   const config = makeConfig('micro');
-  const file = parseSafetensors(
-    serializeSafetensors(stateDictSpec(config).map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }))),
-  );
+  const file = syntheticWeightsFile(config);
   model = await Sam2Model.load(gpu, file, config);
 });
 

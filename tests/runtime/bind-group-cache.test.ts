@@ -4,19 +4,17 @@
 // and a micro propagation that is bit-identical with and without the cache while creating far
 // fewer bind groups than it dispatches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { binary, unary } from '../../src/kernels/elementwise/elementwise.js';
 import { makeConfig } from '../../src/model/config.js';
 import type { SliceSource } from '../../src/model/feature-scheduler.js';
 import { Sam2Model } from '../../src/model/sam2-model.js';
-import { stateDictSpec } from '../../src/model/state-dict-spec.js';
 import { Sam2Video, type SliceResult } from '../../src/model/video-predictor.js';
 import { BindGroupCache } from '../../src/runtime/bind-group-cache.js';
 import { Gpu } from '../../src/runtime/gpu.js';
 import { countSlices, steadyState, type CountedSlice } from '../../src/runtime/slice-counters.js';
 import { UniformCache } from '../../src/runtime/uniform-cache.js';
-import { synthesizeTensor } from '../../src/weights/synthetic.js';
 import { getTestGpu } from '../helpers/gpu.js';
+import { syntheticWeightsFile } from '../helpers/synthetic-weights.js';
 import { randomArray } from '../helpers/random.js';
 
 let gpu: Gpu;
@@ -131,9 +129,7 @@ describe('UniformCache', () => {
 describe('bind groups in a micro propagation', () => {
   it('gives the same masks with and without the cache and creates far fewer bind groups than it dispatches', async () => {
     const config = makeConfig('micro');
-    const file = parseSafetensors(
-      serializeSafetensors(stateDictSpec(config).map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }))),
-    );
+    const file = syntheticWeightsFile(config);
     const run = async (g: Gpu) => {
       const model = await Sam2Model.load(g, file, config);
       const S = 64;
