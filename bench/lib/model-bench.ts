@@ -2,22 +2,19 @@
 // weights of a preset at an image size (real shapes, so real timings; meaningless masks), and one
 // tracked slice's components: image encoder, memory attention over a full bank, the SAM heads
 // decode, and the memory encoder; plus propagation through a synthetic volume.
-import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { makeConfig, type Sam2Config } from '../../src/model/config.js';
 import type { SliceSource } from '../../src/model/feature-scheduler.js';
 import { Sam2Model } from '../../src/model/sam2-model.js';
-import { stateDictSpec } from '../../src/model/state-dict-spec.js';
 import { Sam2Video } from '../../src/model/video-predictor.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import { countPropagation, type SteadyCounts } from '../../src/runtime/slice-counters.js';
 import type { GpuTensor } from '../../src/runtime/tensor.js';
-import { synthesizeTensor } from '../../src/weights/synthetic.js';
+import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
 import { median } from './stats.js';
 import { randomValues } from './tensors.js';
 
 export async function loadSynthetic(gpu: Gpu, config: Sam2Config): Promise<Sam2Model> {
-  const tensors = stateDictSpec(config).map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }));
-  return Sam2Model.load(gpu, parseSafetensors(serializeSafetensors(tensors)), config);
+  return Sam2Model.load(gpu, syntheticWeightsFile(config), config);
 }
 
 export interface SliceComponent {

@@ -4,6 +4,7 @@
 //   value = float32(scale * v + offset), with (scale, offset) from the first matching rule.
 // The golden fixtures were generated from these weights, so this must stay bit-exact.
 
+import { parseSafetensors, serializeSafetensors, type SafetensorsFile } from '../io/safetensors.js';
 import type { Sam2Config } from '../model/config.js';
 import { stateDictSpec } from '../model/state-dict-spec.js';
 
@@ -112,4 +113,16 @@ export function synthesizeWeights(config: Sam2Config): Map<string, { shape: numb
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const { key, shape } of stateDictSpec(config)) out.set(key, { shape, data: synthesizeTensor(key, shape) });
   return out;
+}
+
+/**
+ * The synthetic weights of a config as a parsed F32 safetensors file, in state_dict order: what
+ * tests and benchmarks load instead of a real checkpoint. `keep` limits it to the keys a caller
+ * needs (large models stay cheap).
+ */
+export function syntheticWeightsFile(config: Sam2Config, keep: (key: string) => boolean = () => true): SafetensorsFile {
+  const tensors = stateDictSpec(config)
+    .filter(({ key }) => keep(key))
+    .map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }));
+  return parseSafetensors(serializeSafetensors(tensors));
 }

@@ -3,15 +3,14 @@
 // `resumeOn` + `resumePropagation` on another device finish with exactly the masks (and low-res
 // logits) of an uninterrupted run. Micro model, synthetic weights, a 9-slice volume.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSafetensors, serializeSafetensors, type SafetensorsFile } from '../../src/io/safetensors.js';
+import type { SafetensorsFile } from '../../src/io/safetensors.js';
 import { makeConfig } from '../../src/model/config.js';
 import type { SliceSource } from '../../src/model/feature-scheduler.js';
 import { Sam2Model } from '../../src/model/sam2-model.js';
-import { stateDictSpec } from '../../src/model/state-dict-spec.js';
 import { Sam2Video, type SliceResult } from '../../src/model/video-predictor.js';
 import { Gpu } from '../../src/runtime/gpu.js';
 import { GpuDeviceLostError, GpuError } from '../../src/runtime/gpu-errors.js';
-import { synthesizeTensor } from '../../src/weights/synthetic.js';
+import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
 import { getTestGpu } from '../helpers/gpu.js';
 import { randomArray } from '../helpers/random.js';
 
@@ -67,9 +66,7 @@ async function loadOn(g: Gpu): Promise<Sam2Model> {
 }
 
 beforeAll(async () => {
-  file = parseSafetensors(
-    serializeSafetensors(stateDictSpec(config).map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }))),
-  );
+  file = syntheticWeightsFile(config);
   gpu = await getTestGpu();
   model = await loadOn(gpu);
   const created0 = gpu.memory.created;

@@ -3,13 +3,11 @@
 // process's memory does not grow beyond what the finished slices' host outputs need. Prints the
 // numbers recorded in bench/RESULTS.md.
 import { describe, expect, it } from 'vitest';
-import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { makeConfig } from '../../src/model/config.js';
 import type { SliceSource } from '../../src/model/feature-scheduler.js';
 import { Sam2Model } from '../../src/model/sam2-model.js';
-import { stateDictSpec } from '../../src/model/state-dict-spec.js';
 import { Sam2Video } from '../../src/model/video-predictor.js';
-import { synthesizeTensor } from '../../src/weights/synthetic.js';
+import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
 import { getTestGpu } from '../helpers/gpu.js';
 import { randomArray } from '../helpers/random.js';
 
@@ -23,9 +21,7 @@ describe.skipIf(!FULL)('soak', () => {
   it(`propagates ${SLICES} slices with flat GPU memory and bounded RSS`, async () => {
     const gpu = await getTestGpu();
     const config = makeConfig('micro');
-    const file = parseSafetensors(
-      serializeSafetensors(stateDictSpec(config).map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }))),
-    );
+    const file = syntheticWeightsFile(config);
     const model = await Sam2Model.load(gpu, file, config);
     const source: SliceSource = {
       numFrames: SLICES,

@@ -10,9 +10,9 @@ import { Sam2Model } from '../../src/model/sam2-model.js';
 import { Sam2Video } from '../../src/model/video-predictor.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import type { GpuTensor } from '../../src/runtime/tensor.js';
+import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
 import { assertClose } from '../helpers/compare.js';
 import { getTestGpu } from '../helpers/gpu.js';
-import { syntheticWeightsFile } from '../helpers/synthetic-weights.js';
 import { nanArray, randomArray } from '../helpers/random.js';
 
 const TOL = { relL2: 1e-6 };

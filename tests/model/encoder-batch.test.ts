@@ -10,9 +10,9 @@ import type { Sam2Parts } from '../../src/model/sam2-parts.js';
 import { Sam2Model } from '../../src/model/sam2-model.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import type { GpuTensor } from '../../src/runtime/tensor.js';
+import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
 import { assertClose } from '../helpers/compare.js';
 import { getTestGpu } from '../helpers/gpu.js';
-import { syntheticWeightsFile } from '../helpers/synthetic-weights.js';
 import { randomArray } from '../helpers/random.js';
 
 let gpu: Gpu;

@@ -11,8 +11,8 @@ import type { SliceSource } from '../../src/model/feature-scheduler.js';
 import { Sam2Model } from '../../src/model/sam2-model.js';
 import { Sam2Video, type SliceResult } from '../../src/model/video-predictor.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
+import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
 import { getTestGpu } from '../helpers/gpu.js';
-import { syntheticWeightsFile } from '../helpers/synthetic-weights.js';
 import { randomArray } from '../helpers/random.js';
 
 const N = 7;

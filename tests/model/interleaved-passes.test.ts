@@ -10,8 +10,8 @@ import type { SliceSource } from '../../src/model/feature-scheduler.js';
 import { Sam2Model } from '../../src/model/sam2-model.js';
 import { Sam2Video, type SliceResult, type VideoOptions } from '../../src/model/video-predictor.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
+import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
 import { getTestGpu } from '../helpers/gpu.js';
-import { syntheticWeightsFile } from '../helpers/synthetic-weights.js';
 import { randomArray } from '../helpers/random.js';
 
 // Start 5, second object prompted on 7: the forward pass (5..23) outruns the bank's reach, so it

@@ -3,14 +3,12 @@
 // bank is full, cancel keeps the finished slices, and prompts / directions follow the official
 // predictor.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { makeConfig } from '../../src/model/config.js';
 import type { SliceSource } from '../../src/model/feature-scheduler.js';
 import { Sam2Model } from '../../src/model/sam2-model.js';
-import { stateDictSpec } from '../../src/model/state-dict-spec.js';
 import { Sam2Video, type SliceResult } from '../../src/model/video-predictor.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
-import { synthesizeTensor } from '../../src/weights/synthetic.js';
+import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
 import { getTestGpu } from '../helpers/gpu.js';
 import { randomArray } from '../helpers/random.js';
 
@@ -22,9 +20,7 @@ let model: Sam2Model;
 beforeAll(async () => {
   gpu = await getTestGpu();
   const config = makeConfig('micro');
-  const file = parseSafetensors(
-    serializeSafetensors(stateDictSpec(config).map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }))),
-  );
+  const file = syntheticWeightsFile(config);
   model = await Sam2Model.load(gpu, file, config);
 });
 

@@ -2,11 +2,10 @@
 // precision, quantized at load time from one f32 file: int4 must take under 20 % of the f32
 // bytes, and int8 about a quarter. Loading runs no kernel, so this is cheap even at full size.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSafetensors, serializeSafetensors, type SafetensorsFile } from '../../src/io/safetensors.js';
+import type { SafetensorsFile } from '../../src/io/safetensors.js';
 import { makeConfig } from '../../src/model/config.js';
 import { Sam2Model } from '../../src/model/sam2-model.js';
-import { stateDictSpec } from '../../src/model/state-dict-spec.js';
-import { synthesizeTensor } from '../../src/weights/synthetic.js';
+import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
 import { getTestGpu } from '../helpers/gpu.js';
 
 const config = makeConfig('sam2.1_hiera_t', { imageSize: 512 });
@@ -15,9 +14,7 @@ describe('weight memory on the GPU: hiera-t', () => {
   let file: SafetensorsFile;
   const bytes = new Map<string, number>();
   beforeAll(() => {
-    file = parseSafetensors(
-      serializeSafetensors(stateDictSpec(config).map(({ key, shape }) => ({ name: key, dtype: 'F32' as const, shape, data: synthesizeTensor(key, shape) }))),
-    );
+    file = syntheticWeightsFile(config);
   });
   afterAll(() => {
     const f32 = bytes.get('stored');

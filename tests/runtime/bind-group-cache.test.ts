@@ -13,8 +13,8 @@ import { BindGroupCache } from '../../src/runtime/bind-group-cache.js';
 import { Gpu } from '../../src/runtime/gpu.js';
 import { countSlices, steadyState, type CountedSlice } from '../../src/runtime/slice-counters.js';
 import { UniformCache } from '../../src/runtime/uniform-cache.js';
+import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
 import { getTestGpu } from '../helpers/gpu.js';
-import { syntheticWeightsFile } from '../helpers/synthetic-weights.js';
 import { randomArray } from '../helpers/random.js';
 
 let gpu: Gpu;

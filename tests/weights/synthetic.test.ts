@@ -10,6 +10,7 @@ import {
   syntheticBits,
   syntheticRule,
   syntheticValue,
+  syntheticWeightsFile,
 } from '../../src/weights/synthetic.js';
 import { fixturePath } from '../helpers/fixtures-dir.js';
 
@@ -97,6 +98,20 @@ describe('synthetic weights (synthetic-formula v1)', () => {
       expect(file.info(key).shape).toEqual(shape);
       expect(Buffer.from(file.bytesOf(key)).equals(Buffer.from(data.buffer)), key).toBe(true);
     }
+  });
+
+  it('the in-memory micro file equals micro-image/weights.safetensors bit for bit; keep selects keys', async () => {
+    const stored = await readSafetensorsFile(fixturePath('micro-image', 'weights.safetensors'));
+    const file = syntheticWeightsFile(makeConfig('micro'));
+    expect(file.keys()).toEqual(stored.keys());
+    for (const key of stored.keys()) {
+      expect(file.info(key).dtype).toBe('F32');
+      expect(file.info(key).shape).toEqual(stored.info(key).shape);
+      expect(Buffer.from(file.bytesOf(key)).equals(Buffer.from(stored.bytesOf(key))), key).toBe(true);
+    }
+    const decoder = syntheticWeightsFile(makeConfig('micro'), (key) => key.startsWith('sam_mask_decoder.'));
+    expect(decoder.keys()).toEqual(stored.keys().filter((key) => key.startsWith('sam_mask_decoder.')));
+    expect(decoder.keys().length).toBeGreaterThan(0);
   });
 
   it('fails on a key no rule covers', () => {
