@@ -34,6 +34,21 @@ export function header(dtype: DType = 'f32'): string {
 export const LINEAR_ID = /* wgsl */ `gid.x + gid.y * (nwg.x * WG)`;
 
 /**
+ * Entry point of a kernel with one invocation per element: `main` folds the `dispatch1d` grid into
+ * the linear id and calls the kernel's `fn element(i: u32)` for ids below `bound` (a WGSL
+ * expression over the uniforms, e.g. `p.n`). The kernel declares `override WG`.
+ */
+export function perElementMain(bound: string): string {
+  return /* wgsl */ `
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = ${LINEAR_ID};
+  if (i < ${bound}) { element(i); }
+}
+`;
+}
+
+/**
  * erf with |error| < 1.2e-7 (Abramowitz-Stegun 7.1.26 is only 1.5e-7; this uses the
  * Numerical Recipes erfc Chebyshev fit, accurate to 1.2e-7 everywhere), and exact GELU built on it.
  */

@@ -4,10 +4,16 @@
 // kernel writes one flag record per object, and every later step reads its index or gate from it,
 // so no decision needs the host. Every kernel has a leading object-batch dimension B.
 import type { DType } from '../../runtime/tensor.js';
-import { header, LINEAR_ID } from '../wgsl.js';
+import { header, perElementMain } from '../wgsl.js';
 
-/** Flag record words (u32) of one object; IoUs follow the header. Keep in sync with FLAG in decisions.ts. */
+/**
+ * Flag record words (u32) of one object; IoUs follow the header. Keep in sync with FLAG in
+ * decisions.ts. Object b's record starts at word b·p.stride of `flags` (both declared by each kernel).
+ */
 const FLAG_WGSL = /* wgsl */ `
+fn record(b: u32) -> u32 { return b * p.stride; }
+fn flag(b: u32, field: u32) -> u32 { return flags[record(b) + field]; }
+fn is_present(b: u32) -> bool { return flag(b, F_PRESENT) != 0u; }
 const F_PRESENT = 0u;
 const F_SELECTED = 1u;
 const F_FIRST = 2u;
@@ -83,7 +89,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   }
   workgroupBarrier();
   if (lid != 0u) { return; }
-  let o = b * p.stride;
+  let o = record(b);
   let ib = b * p.nm;
   var best = 0u;
   for (var j = 2u; j < p.nm; j++) {
@@ -143,19 +149,15 @@ struct Params { n: u32, rows: u32, len: u32, m: u32, field: u32, stride: u32, ga
 @group(0) @binding(3) var<uniform> p: Params;
 override WG: u32 = 256;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = ${LINEAR_ID};
-  if (i >= p.n) { return; }
+fn element(i: u32) {
   let e = i % p.len;
   let j = (i / p.len) % p.m;
   let b = i / (p.len * p.m);
-  let o = b * p.stride;
-  let row = min(flags[o + p.field] + j, p.rows - 1u);
-  let absent = p.gate != 0u && flags[o + F_PRESENT] == 0u;
+  let row = min(flag(b, p.field) + j, p.rows - 1u);
+  let absent = p.gate != 0u && !is_present(b);
   out[i] = select(src[(b * p.rows + row) * p.len + e], T(p.fill), absent);
 }
-`;
+${perElementMain('p.n')}`;
 }
 
 /**
@@ -173,16 +175,12 @@ struct Params { n: u32, c: u32, stride: u32, fixed: u32 }
 @group(0) @binding(4) var<uniform> p: Params;
 override WG: u32 = 256;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = ${LINEAR_ID};
-  if (i >= p.n) { return; }
-  let b = i / p.c;
-  let lambda = bitcast<f32>(flags[b * p.stride + F_LAMBDA]);
+fn element(i: u32) {
+  let lambda = bitcast<f32>(flag(i / p.c, F_LAMBDA));
   let x = select(ptr[i], lambda * ptr[i], p.fixed != 0u);
   out[i] = x + (1.0 - lambda) * no_obj[i % p.c];
 }
-`;
+${perElementMain('p.n')}`;
 }
 
 /** In place: x[b, n, c] += no_obj_embed_spatial[c] where object b is absent (memory encoder). */
@@ -196,14 +194,11 @@ struct Params { n: u32, c: u32, per_obj: u32, stride: u32 }
 @group(0) @binding(3) var<uniform> p: Params;
 override WG: u32 = 256;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = ${LINEAR_ID};
-  if (i >= p.n) { return; }
-  if (flags[(i / p.per_obj) * p.stride + F_PRESENT] != 0u) { return; }
+fn element(i: u32) {
+  if (is_present(i / p.per_obj)) { return; }
   x[i] = T(f32(x[i]) + f32(embed[i % p.c]));
 }
-`;
+${perElementMain('p.n')}`;
 }
 
 /**
@@ -240,10 +235,8 @@ fn logit_at(b: u32, ty: Tap, tx: Tap) -> f32 {
   return hy * (hx * a + tx.l * c) + ty.l * (hx * d + tx.l * e);
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let w = ${LINEAR_ID};
-  if (w >= p.words) { return; }
+// One output word w: four pixels.
+fn element(w: u32) {
   let per_obj = p.out_h * p.out_w;
   let total = p.b * per_obj;
   var word = 0u;
@@ -268,5 +261,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   }
   out[w] = word;
 }
-`;
+${perElementMain('p.words')}`;
 }

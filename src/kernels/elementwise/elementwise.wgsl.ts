@@ -1,6 +1,6 @@
 // Elementwise kernels: out[i] = f(a[i], b[i mod nb]) where b may broadcast along the leading dims
 // (a row vector added to every token, a scalar), and unary activations.
-import { ERF_GELU, header, LINEAR_ID } from '../wgsl.js';
+import { ERF_GELU, header, perElementMain } from '../wgsl.js';
 import type { DType } from '../../runtime/tensor.js';
 
 export type BinaryOp = 'add' | 'sub' | 'mul';
@@ -25,15 +25,12 @@ struct Params { n: u32, nb: u32, alpha: f32, beta: f32, gamma: f32, _p0: u32, _p
 override WG: u32 = 256;
 
 // out = alpha * (a op gamma*b) + beta; b is indexed modulo its length (broadcast over leading dims).
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = ${LINEAR_ID};
-  if (i >= p.n) { return; }
+fn element(i: u32) {
   let x = f32(a[i]);
   let y = p.gamma * f32(b[i % p.nb]);
   out[i] = T(p.alpha * (${BINARY_EXPR[op]}) + p.beta);
 }
-`;
+${perElementMain('p.n')}`;
 }
 
 export function unarySource(op: UnaryOp, dtype: DType): string {
@@ -45,12 +42,9 @@ struct Params { n: u32, alpha: f32, beta: f32, post_scale: f32, post_bias: f32, 
 override WG: u32 = 256;
 ${ERF_GELU}
 // out = post_scale * f(alpha * a + beta) + post_bias
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = ${LINEAR_ID};
-  if (i >= p.n) { return; }
+fn element(i: u32) {
   let v = p.alpha * f32(a[i]) + p.beta;
   out[i] = T(p.post_scale * (${UNARY_EXPR[op]}) + p.post_bias);
 }
-`;
+${perElementMain('p.n')}`;
 }
