@@ -3,7 +3,8 @@ import type { Gpu } from '../../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../../runtime/tensor.js';
 import { uniforms } from '../../runtime/uniforms.js';
 import { check, dispatch1d, type KernelProgram } from '../program.js';
-import { maskStatsSource, rangeCopySource } from './mask-select.wgsl.js';
+import { rowCopySource } from '../row-copy/row-copy.wgsl.js';
+import { maskStatsSource } from './mask-select.wgsl.js';
 
 const WG = 256;
 
@@ -18,7 +19,7 @@ export interface RangeCopyOptions {
   fill?: number;
 }
 
-/** dst[dstOffset + i] = src[srcOffset + i] (or `fill`) for i < count. */
+/** dst[dstOffset + i] = src[srcOffset + i] (or `fill`) for i < count: one row of the row-copy kernel. */
 export function rangeCopyProgram(src: GpuTensor, dst: GpuTensor, opts: RangeCopyOptions = {}): KernelProgram {
   const name = `mask-select-copy-${src.dtype}`;
   const srcOffset = opts.srcOffset ?? 0;
@@ -35,12 +36,12 @@ export function rangeCopyProgram(src: GpuTensor, dst: GpuTensor, opts: RangeCopy
   const fillOn = opts.fill !== undefined;
   return {
     name,
-    source: () => rangeCopySource(src.dtype),
+    source: () => rowCopySource(src.dtype),
     constants: { WG },
     bindings: [src, dst],
     uniforms: uniforms([
-      ['u32', count], ['u32', srcOffset], ['u32', dstOffset], ['u32', fillOn ? 1 : 0],
-      ['f32', opts.fill ?? 0], ['u32', 0], ['u32', 0], ['u32', 0],
+      ['u32', 1], ['u32', count], ['u32', srcOffset], ['u32', count],
+      ['u32', dstOffset], ['u32', count], ['u32', fillOn ? 1 : 0], ['f32', opts.fill ?? 0],
     ]),
     workgroups: dispatch1d(count, WG),
     bytes: count * (fillOn ? 4 : 8),

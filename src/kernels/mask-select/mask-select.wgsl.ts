@@ -1,27 +1,9 @@
-// Small kernels for the SAM heads' output selection (upstream sam2/modeling/sam2_base.py
-// `_forward_sam_heads`, sam2/modeling/sam/mask_decoder.py `_get_stability_scores`): copying one
-// candidate (mask, IoU, token) out of a stacked tensor, the −1024 fill of absent objects, and one
-// packet with the few scalars the host decides on (stability counts, IoUs, object score).
-import { header, LINEAR_ID } from '../wgsl.js';
+// The SAM heads' decision packet (upstream sam2/modeling/sam/mask_decoder.py
+// `_get_stability_scores`): the few scalars the host decides on (stability counts, IoUs, object
+// score) in one small buffer. Copying one candidate (mask, IoU, token) out of a stacked tensor and
+// the −1024 fill of absent objects run the row-copy kernel (mask-select.ts).
+import { header } from '../wgsl.js';
 import type { DType } from '../../runtime/tensor.js';
-
-/** out[dst_off + i] = fill_on ? fill : src[src_off + i] for i < n. */
-export function rangeCopySource(dtype: DType): string {
-  return /* wgsl */ `${header(dtype)}
-struct Params { n: u32, src_off: u32, dst_off: u32, fill_on: u32, fill: f32, _pad0: u32, _pad1: u32, _pad2: u32 }
-@group(0) @binding(0) var<storage, read> src: array<T>;
-@group(0) @binding(1) var<storage, read_write> out: array<T>;
-@group(0) @binding(2) var<uniform> p: Params;
-override WG: u32 = 256;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = ${LINEAR_ID};
-  if (i >= p.n) { return; }
-  out[p.dst_off + i] = select(src[p.src_off + i], T(p.fill), p.fill_on != 0u);
-}
-`;
-}
 
 /**
  * One workgroup: out[0] = #(map > hi), out[1] = #(map > lo) over map[map_off .. map_off + map_n),

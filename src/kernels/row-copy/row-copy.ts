@@ -45,7 +45,7 @@ export function rowCopyProgram(src: GpuTensor, dst: GpuTensor, c: RowCopy): Kern
     bindings: [src, dst],
     uniforms: uniforms([
       ['u32', rows], ['u32', count], ['u32', srcOffset], ['u32', srcStride],
-      ['u32', dstOffset], ['u32', dstStride], ['u32', 0], ['u32', 0],
+      ['u32', dstOffset], ['u32', dstStride], ['u32', 0], ['f32', 0], // no fill
     ]),
     workgroups: dispatch1d(rows * count, WG),
     bytes: rows * count * 8,
