@@ -110,7 +110,8 @@ export class SamHeads {
     this.lowRes = 4 * cfg.imageEmbeddingSize;
     this.root = root.withActivations('f32');
     this.promptEncoder = new PromptEncoder(gpu, this.root.scope('sam_prompt_encoder'), cfg);
-    this.maskDecoder = new MaskDecoder(gpu, root.scope('sam_mask_decoder'), cfg);
+    // Uploads wait for the fused token paths to claim their layers, so those stay off the GPU.
+    this.maskDecoder = root.store.deferUploads(() => new MaskDecoder(gpu, root.scope('sam_mask_decoder'), cfg));
     const f = cfg.flags;
     // `obj_ptr_proj`: MLP(C, C, C, 3) (use_mlp_for_obj_ptr_proj) or a single Linear; nn.Identity
     // without object pointers.

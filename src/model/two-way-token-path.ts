@@ -11,7 +11,6 @@
 import { attention } from '../kernels/attention/attention.js';
 import type { TokenView } from '../kernels/attention/token-view.js';
 import { binary } from '../kernels/elementwise/elementwise.js';
-import { isPacked } from '../kernels/packed-weight/packed-weight.js';
 import { RowProgramBuilder, tokenRows, type RowProgram, type RowTensor } from '../kernels/token-rows/token-rows.js';
 import type { Gpu } from '../runtime/gpu.js';
 import type { GpuTensor } from '../runtime/tensor.js';
@@ -27,12 +26,11 @@ interface Launch {
   table: GpuTensor;
 }
 
-function fusable(l: Linear): boolean {
-  return !isPacked(l.weight) && l.weight.dtype === 'f32' && (!l.bias || l.bias.dtype === 'f32');
-}
+/** Plain f32 weights, read from the store's metadata: the layer's own copies are not uploaded for this. */
+const fusable = (l: Linear): boolean => l.plainF32;
 
 const w = (l: Linear): Float32Array => l.scope.host('weight');
-const bias = (l: Linear): Float32Array | undefined => (l.bias ? l.scope.host('bias') : undefined);
+const bias = (l: Linear): Float32Array | undefined => (l.hasBias ? l.scope.host('bias') : undefined);
 
 /** dst = W·src + b of a Linear. */
 function lin(b: RowProgramBuilder, l: Linear, src: number, relu = false, dst?: number): number {
@@ -70,7 +68,7 @@ export class FusedTwoWay {
       t.finalAttn.qProj, t.finalAttn.outProj,
     ];
     const norms = [...t.layers.flatMap((l) => l.norms.slice(0, 3)), t.normFinal];
-    if (!linears.every(fusable) || !norms.every((n) => n.weight.dtype === 'f32')) return null;
+    if (!linears.every(fusable) || !norms.every((n) => n.scope.activations === 'f32')) return null;
     if (t.layers.some((l) => l.mlp.layers.length !== 2)) return null;
     const c = t.dim;
     const launches: Launch[] = [];
@@ -107,6 +105,8 @@ export class FusedTwoWay {
       for (const l of launches) l.table.release();
       return null;
     }
+    // The packs carry these layers: their own copies stay off the GPU (see WeightStore.deferUploads).
+    for (const l of [...linears, ...norms]) l.fusedElsewhere();
     return new FusedTwoWay(gpu, t, blocks as { b: Launch; c: Launch }[], first, final);
   }
 

@@ -9,7 +9,7 @@ import type { FloatDType } from '../kernels/cast/cast.js';
 import { PackedWeight, type WeightOperand } from '../kernels/packed-weight/packed-weight.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../runtime/tensor.js';
-import { packMatrix, packQuantized, type PackedMatrix } from '../weights/packed.js';
+import { packMatrix, packQuantized, type PackedMatrix, type WeightFormat } from '../weights/packed.js';
 import { DEFAULT_MIN_QUANT_ELEMENTS, QUANT_SCALE_SUFFIX, readQuantMetadata, readWeightFloat32 } from '../weights/quant.js';
 import { uploadFloat } from './layers/upload-float.js';
 import { F32_PRECISION, type ComponentPrecision } from './precision.js';
@@ -66,6 +66,8 @@ export class WeightStore {
   /** Uploaded weights: float tensors under `key@dtype`, packed matrices under `key#format`. */
   private readonly entries = new Map<string, GpuTensor | PackedWeight>();
   private readonly quant: ReturnType<typeof readQuantMetadata>;
+  /** Uploads postponed by `deferUploads`, by the layer that asked (null outside it). */
+  private deferred: Map<object, () => void> | null = null;
   readonly minQuantElements: number;
 
   constructor(
@@ -121,6 +123,52 @@ export class WeightStore {
     return this.matrixEntry(key, shape, stored, precision, () => this.host(key), (choice) =>
       choice.reuseStored ? this.storedPacked(key, shape, choice.format as 'int8' | 'int4') : null,
     );
+  }
+
+  /**
+   * The GPU format `matrix(key, precision)` gives, read from the file's metadata without uploading:
+   * equal to `precision.activations` for a plain float tensor of that type, else a packed format.
+   */
+  matrixFormat(key: string, precision: ComponentPrecision = F32_PRECISION): WeightFormat {
+    const shape = this.shape(key);
+    const stored = storedWeight(this.file.info(key).dtype, key, this.quant);
+    return chooseMatrixFormat(shape[0], shape.slice(1).reduce((a, b) => a * b, 1), stored, precision, this.minQuantElements).format;
+  }
+
+  /**
+   * Runs `build` with layer uploads (`uploadSoon`) postponed to its end, so that a fused path built
+   * inside can take layers over (`cancelUpload`) before their own copies reach the GPU. The layers
+   * not taken over upload when `build` returns, as if built outside it.
+   */
+  deferUploads<T>(build: () => T): T {
+    if (this.deferred) return build(); // nested: the outer call uploads
+    const pending = new Map<object, () => void>();
+    this.deferred = pending;
+    let built: T;
+    try {
+      built = build();
+    } finally {
+      this.deferred = null;
+    }
+    for (const upload of pending.values()) upload();
+    return built;
+  }
+
+  /** Runs `owner`'s `upload` now, or at the end of the enclosing `deferUploads`. */
+  uploadSoon(owner: object, upload: () => void): void {
+    if (this.deferred) this.deferred.set(owner, upload);
+    else upload();
+  }
+
+  /** Drops `owner`'s postponed upload (a fused path carries its weights); its first use would still upload. */
+  cancelUpload(owner: object): void {
+    this.deferred?.delete(owner);
+  }
+
+  /** Whether any GPU copy of the stored tensor `key` (float or packed, any format) is uploaded. */
+  isUploaded(key: string): boolean {
+    // Entry ids are `key@dtype` (float) and `key#format…` (packed).
+    return [...this.entries.keys()].some((id) => id.startsWith(key) && (id[key.length] === '@' || id[key.length] === '#'));
   }
 
   /** Uploads a derived tensor once under a private name (e.g. a transposed or folded weight). */
@@ -245,6 +293,11 @@ export class WeightScope {
 
   matrix(name: string): WeightOperand {
     return this.store.matrix(this.key(name), this.precision);
+  }
+
+  /** The format `matrix(name)` gives, without uploading (the activation type for a plain float tensor). */
+  matrixFormat(name: string): WeightFormat {
+    return this.store.matrixFormat(this.key(name), this.precision);
   }
 
   host(name: string): Float32Array {

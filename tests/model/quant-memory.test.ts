@@ -39,9 +39,8 @@ describe('weight memory on the GPU: hiera-t', () => {
     expect(await load('int8')).toBeGreaterThan(0);
     const r = bytes.get('int8')! / bytes.get('stored')!;
     expect(r).toBeLessThan(0.27);
-    // The f32 load also holds the decoder token path's fused packs (f32 only, about 14 MiB on
-    // hiera-t; the packed formats keep the per-layer path), so int8 is a little under a quarter.
-    expect(r).toBeGreaterThan(0.22);
+    // Small matrices and the f32 norms, biases and tables keep int8 a little above a quarter.
+    expect(r).toBeGreaterThan(0.24);
   });
 
   it('int4-g64: below 20 % of the f32 bytes (about 7x smaller)', async () => {

@@ -6,9 +6,9 @@ import { shapeStr, type GpuTensor } from '../../runtime/tensor.js';
 import type { WeightScope } from '../weights.js';
 
 export class LayerNorm {
-  readonly weight: GpuTensor;
-  readonly bias: GpuTensor;
   readonly dim: number;
+  private weightOnGpu: GpuTensor | undefined;
+  private biasOnGpu: GpuTensor | undefined;
 
   constructor(
     private readonly gpu: Gpu,
@@ -18,8 +18,26 @@ export class LayerNorm {
   ) {
     [this.dim] = scope.shape('weight');
     if (dim !== undefined && dim !== this.dim) throw new Error(`LayerNorm ${scope.prefix}: has ${this.dim} channels, expected ${dim}`);
-    this.weight = scope.tensor('weight', [this.dim]);
-    this.bias = scope.tensor('bias', [this.dim]);
+    // As Linear: at construction, or at the end of an enclosing `WeightStore.deferUploads` unless fused elsewhere.
+    scope.store.uploadSoon(this, () => {
+      void this.weight;
+      void this.bias;
+    });
+  }
+
+  /** γ [C] in the activation type, uploaded on first use. */
+  get weight(): GpuTensor {
+    return (this.weightOnGpu ??= this.scope.tensor('weight', [this.dim]));
+  }
+
+  /** β [C], uploaded on first use. */
+  get bias(): GpuTensor {
+    return (this.biasOnGpu ??= this.scope.tensor('bias', [this.dim]));
+  }
+
+  /** A fused path packs γ and β itself: see Linear.fusedElsewhere. */
+  fusedElsewhere(): void {
+    this.scope.store.cancelUpload(this);
   }
 
   /** x [..., C] → [rows, C] (then `act`, fused); returns `out` itself when given. */

@@ -21,11 +21,11 @@ export interface LinearOptions {
 }
 
 export class Linear {
-  /** [out, in]: floats of the activation type, or packed (f16/bf16/int8/int4) per the scope's precision. */
-  readonly weight: WeightOperand;
-  readonly bias: GpuTensor | undefined; // [out]
   readonly inDim: number;
   readonly outDim: number;
+  readonly hasBias: boolean;
+  private weightOnGpu: WeightOperand | undefined;
+  private biasOnGpu: GpuTensor | undefined;
 
   /** Reads `weight` ([out, in] or a 1×1 conv [out, in, 1, 1]) and `bias` (if present) from `scope`. */
   constructor(
@@ -42,8 +42,37 @@ export class Linear {
     if ((expect?.inDim !== undefined && expect.inDim !== this.inDim) || (expect?.outDim !== undefined && expect.outDim !== this.outDim)) {
       throw new Error(`Linear ${scope.key('weight')}: weight ${shapeStr(shape)} does not map ${expect.inDim ?? '?'} → ${expect.outDim ?? '?'} channels`);
     }
-    this.weight = scope.matrix('weight').reshape([this.outDim, this.inDim]);
-    this.bias = scope.has('bias') ? scope.tensor('bias', [this.outDim]) : undefined;
+    this.hasBias = scope.has('bias');
+    // At construction, or at the end of an enclosing `WeightStore.deferUploads` unless a fused path
+    // takes this layer over (`fusedElsewhere`).
+    scope.store.uploadSoon(this, () => {
+      void this.weight;
+      void this.bias;
+    });
+  }
+
+  /** [out, in]: floats of the activation type, or packed (f16/bf16/int8/int4) per the scope's precision. Uploaded on first use. */
+  get weight(): WeightOperand {
+    return (this.weightOnGpu ??= this.scope.matrix('weight').reshape([this.outDim, this.inDim]));
+  }
+
+  /** [out], uploaded on first use. */
+  get bias(): GpuTensor | undefined {
+    if (this.hasBias) this.biasOnGpu ??= this.scope.tensor('bias', [this.outDim]);
+    return this.biasOnGpu;
+  }
+
+  /** Whether the weight is a plain f32 tensor with f32 activations (what fused f32 paths read), known without uploading. */
+  get plainF32(): boolean {
+    return this.scope.activations === 'f32' && this.scope.matrixFormat('weight') === 'f32';
+  }
+
+  /**
+   * A fused path packs this layer's weights itself: its own copies are not uploaded at the end of
+   * the enclosing `deferUploads` (only if `forward` runs after all).
+   */
+  fusedElsewhere(): void {
+    this.scope.store.cancelUpload(this);
   }
 
   /**

@@ -3,7 +3,6 @@
 // which head into which output. Only f32 weights and activations are fused; with packed weight
 // formats or f16 activations `TokenHeads.create` returns null and the caller keeps its per-layer
 // GEMMs.
-import { isPacked } from '../../kernels/packed-weight/packed-weight.js';
 import { encodeTokenMlpJobs, tokenMlp, type TokenMlpJob } from '../../kernels/token-mlp/token-mlp.js';
 import { MAX_LAYERS } from '../../kernels/token-mlp/token-mlp.wgsl.js';
 import type { Gpu } from '../../runtime/gpu.js';
@@ -25,8 +24,9 @@ export interface FusedHead {
   sigmoid?: boolean;
 }
 
+/** Plain f32 weights (read from the store's metadata, without uploading the layer's own copies) that fit the kernel. */
 function fusable(l: Linear): boolean {
-  return !isPacked(l.weight) && l.weight.dtype === 'f32' && (!l.bias || l.bias.dtype === 'f32') && l.inDim <= MAX_WIDTH && l.outDim <= MAX_WIDTH;
+  return l.plainF32 && l.inDim <= MAX_WIDTH && l.outDim <= MAX_WIDTH;
 }
 
 export class TokenHeads {
@@ -58,8 +58,8 @@ export class TokenHeads {
       layers: h.layers.map((l, k) => {
         const weightOffset = size;
         size += l.inDim * l.outDim;
-        const biasOffset = l.bias ? size : undefined;
-        if (l.bias) size += l.outDim;
+        const biasOffset = l.hasBias ? size : undefined;
+        if (l.hasBias) size += l.outDim;
         return { weightOffset, biasOffset, inDim: l.inDim, outDim: l.outDim, relu: k < h.layers.length - 1 };
       }),
     }));
@@ -74,6 +74,8 @@ export class TokenHeads {
       );
       return { data, shape: [size] };
     });
+    // The pack carries these layers: their own copies stay off the GPU (see WeightStore.deferUploads).
+    for (const h of heads) for (const l of h.layers) l.fusedElsewhere();
     const table = encodeTokenMlpJobs(jobs);
     return new TokenHeads(gpu, weights, jobs, gpu.upload(table, [table.length], 'u32', `${name} jobs`), inDim);
   }
