@@ -4,6 +4,7 @@
 // kernel writes one flag record per object, and every later step reads its index or gate from it,
 // so no decision needs the host. Every kernel has a leading object-batch dimension B.
 import type { DType } from '../../runtime/tensor.js';
+import { countAboveFn } from '../mask-select/mask-select.wgsl.js';
 import { header, perElementMain } from '../wgsl.js';
 
 /**
@@ -44,9 +45,7 @@ struct Params { nm: u32, p: u32, mode: u32, stride: u32, hi: f32, lo: f32, thres
 @group(0) @binding(3) var<storage, read_write> flags: array<u32>;
 @group(0) @binding(4) var<uniform> p: Params;
 override WG: u32 = 256;
-var<workgroup> count_hi: atomic<u32>;
-var<workgroup> count_lo: atomic<u32>;
-
+${countAboveFn('masks')}
 // float32(i / u), correctly rounded, for 0 < i < u < 2^24.
 fn exact_ratio(i: u32, u: u32) -> f32 {
   var r = i;
@@ -69,25 +68,9 @@ fn exact_ratio(i: u32, u: u32) -> f32 {
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let b = wid.x;
-  if (lid == 0u) {
-    atomicStore(&count_hi, 0u);
-    atomicStore(&count_lo, 0u);
-  }
-  workgroupBarrier();
   let dynamic = p.mode == 2u;
-  if (dynamic) {
-    let base = b * p.nm * p.p;
-    var hi = 0u;
-    var lo = 0u;
-    for (var i = lid; i < p.p; i += WG) {
-      let v = f32(masks[base + i]);
-      hi += select(0u, 1u, v > p.hi);
-      lo += select(0u, 1u, v > p.lo);
-    }
-    atomicAdd(&count_hi, hi);
-    atomicAdd(&count_lo, lo);
-  }
-  workgroupBarrier();
+  // Mask 0 of object b; counted only in dynamic mode (0 and 0 otherwise).
+  let areas = count_above(lid, b * p.nm * p.p, select(0u, p.p, dynamic), p.hi, p.lo);
   if (lid != 0u) { return; }
   let o = record(b);
   let ib = b * p.nm;
@@ -102,8 +85,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     present = select(0u, 1u, s > 0.0);
     lambda = select(f32(present), 1.0 / (1.0 + exp(-s)), p.soft != 0u);
   }
-  let area_i = atomicLoad(&count_hi);
-  let area_u = atomicLoad(&count_lo);
+  let area_i = areas.x;
+  let area_u = areas.y;
   var ratio = 1.0;
   if (area_u > 0u && area_i < area_u) { ratio = select(0.0, exact_ratio(area_i, area_u), area_i > 0u); }
   let stable = dynamic && ratio >= p.thresh;
