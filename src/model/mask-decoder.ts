@@ -5,8 +5,8 @@
 
 import { convTranspose2x2 } from '../kernels/conv/conv-transpose.js';
 import { binary, unary } from '../kernels/elementwise/elementwise.js';
-import { copyRange, sliceCopy } from '../kernels/mask-select/mask-select.js';
-import { linear } from '../kernels/matmul/matmul.js';
+import { matmul } from '../kernels/matmul/matmul.js';
+import { copyRows, gatherRows } from '../kernels/row-copy/row-copy.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../runtime/tensor.js';
 import type { Sam2Config } from './config.js';
@@ -50,13 +50,13 @@ export interface HighResFeatures {
 
 /** `predict_masks` outputs, before any selection or gating. */
 export interface MaskDecoderOutput {
-  /** All mask logits, channel-first [numMaskTokens, 4F, 4F] (mask 0 = the single-mask token). */
+  /** All mask logits, channel-first [(B,) numMaskTokens, 4F, 4F] (mask 0 = the single-mask token). */
   masks: GpuTensor;
-  /** IoU predictions [numMaskTokens] (after the sigmoid when `iou_prediction_use_sigmoid`). */
+  /** IoU predictions [(B,) numMaskTokens] (after the sigmoid when `iou_prediction_use_sigmoid`). */
   iou: GpuTensor;
-  /** Transformer outputs of the mask tokens [numMaskTokens, C]. */
+  /** Transformer outputs of the mask tokens [B·numMaskTokens, C]. */
   maskTokens: GpuTensor;
-  /** Object-score logit [1]. */
+  /** Object-score logit [B] ([1] unbatched). */
   objectScore: GpuTensor;
 }
 
@@ -134,9 +134,13 @@ export class MaskDecoder {
   }
 
   /**
-   * image: [F, F, C] (conditioned features), imagePe: [F·F, C], prompt embeddings, high-res skips.
-   * Inputs of another dtype than the decoder's activations are converted; outputs are f32.
-   * Nothing is read back.
+   * image: [F, F, C] (conditioned features), or [B, F, F, C] for B objects on one slice as one
+   * chain; imagePe: [F·F, C], the prompt embeddings and the high-res skips are shared by the objects
+   * (tracked slices have the same empty prompt for every object). Outputs stack the objects along
+   * a leading dimension (masks [B, numMaskTokens, 4F, 4F], iou [B, numMaskTokens], maskTokens
+   * [B·numMaskTokens, C], objectScore [B]); item b equals the decoder on image b alone. A 3-D image
+   * gives the unbatched shapes. Inputs of another dtype than the decoder's activations are
+   * converted; outputs are f32. Nothing is read back.
    */
   forward(image: GpuTensor, imagePe: GpuTensor, prompt: PromptEmbeddings, highRes: HighResFeatures | null, probe: Probe = noProbe): MaskDecoderOutput {
     const b = new Boundary(this.gpu, this.w.activations);
@@ -153,35 +157,43 @@ export class MaskDecoder {
     const act = this.w.activations;
     const w = this.w;
     const c = this.dim;
-    const [fh, fw] = [image.shape[0], image.shape[1]];
-    if (image.shape.length !== 3 || image.shape[2] !== c || imagePe.size !== image.size) {
-      throw new Error(`MaskDecoder: image ${shapeStr(image.shape)} must be [F, F, ${c}] with a PE of the same size (got ${shapeStr(imagePe.shape)})`);
+    const batched = image.shape.length === 4;
+    const B = batched ? image.shape[0] : 1;
+    const [fh, fw] = image.shape.slice(-3, -1);
+    if ((image.shape.length !== 3 && !batched) || image.shape[image.shape.length - 1] !== c || B * imagePe.size !== image.size) {
+      throw new Error(`MaskDecoder: image ${shapeStr(image.shape)} must be [F, F, ${c}] or [B, F, F, ${c}] with a PE of [F·F, ${c}] (got ${shapeStr(imagePe.shape)})`);
     }
     const nq = fh * fw;
+    const nM = this.numMaskTokens;
+    const lead = (...shape: number[]): number[] => (batched ? [B, ...shape] : shape);
 
-    // Tokens: [obj_score, iou, mask0..3, sparse...] → [T, C]
+    // Tokens: [obj_score, iou, mask0..3, sparse...] → [T, C] per object (the same for every object)
     const numOut = this.numOutputTokens;
     const t = numOut + prompt.numSparse;
-    const host = new Float32Array(t * c);
-    host.set(this.outputTokens, 0);
-    host.set(prompt.sparse, numOut * c);
-    const tokens = uploadFloat(g, host, [t, c], act, 'decoder-tokens');
+    const host = new Float32Array(B * t * c);
+    for (let i = 0; i < B; i++) {
+      host.set(this.outputTokens, i * t * c);
+      host.set(prompt.sparse, (i * t + numOut) * c);
+    }
+    const tokens = uploadFloat(g, host, [B * t, c], act, 'decoder-tokens');
 
-    // src = image embedding + dense prompt (a [C] no-mask vector broadcasts over the grid): [Nq, C]
-    const src = binary(g, 'add', image.reshape([nq, c]), prompt.dense);
+    // src = image embedding + dense prompt (a [C] no-mask vector or one [F, F, C] map broadcasts
+    // over the grid and the objects): [B·Nq, C]
+    const src = binary(g, 'add', image.reshape([B * nq, c]), prompt.dense);
 
-    // Two-way transformer: hs [T, C], keys [Nq, C]
-    const { hs, keys } = this.transformer.forward(src, imagePe.reshape([nq, c]), tokens);
+    // Two-way transformer: hs [B·T, C], keys [B·Nq, C]
+    const { hs, keys } = this.transformer.forward(src, imagePe.reshape([nq, c]), tokens, B);
     src.release();
     tokens.release();
     probe('decoder.hs', hs, 'tokens');
     probe('decoder.src', keys, 'tokens');
 
-    // Upscaling: U1 = GELU(LN2d(convT(K) + s1)) [2F, 2F, C/4]; U0 = GELU(convT(U1) + s0) [4F, 4F, C/8]
+    // Upscaling (per object; the skips are shared): U1 = GELU(LN2d(convT(K) + s1)) [2F, 2F, C/4];
+    // U0 = GELU(convT(U1) + s0) [4F, 4F, C/8]
     if (this.useHighRes && !highRes) throw new Error('MaskDecoder: this model needs the high-res features s0/s1');
     const s1 = this.useHighRes ? highRes!.s1 : undefined;
     const s0 = this.useHighRes ? highRes!.s0 : undefined;
-    const d1 = convTranspose2x2(g, keys.reshape([fh, fw, c]), w.tensor('output_upscaling.0.weight'), w.tensor('output_upscaling.0.bias'), s1);
+    const d1 = convTranspose2x2(g, keys.reshape(lead(fh, fw, c)), w.tensor('output_upscaling.0.weight'), w.tensor('output_upscaling.0.bias'), s1);
     keys.release();
     const u1Shape = d1.shape;
     const u1 = this.upscaleNorm.forward(d1, undefined, 'gelu').reshape(u1Shape); // LN2d → GELU, one launch
@@ -191,45 +203,48 @@ export class MaskDecoder {
     const u0 = unary(g, 'gelu', d0);
     d0.release();
     probe('decoder.upscaled', u0, 'hwc');
-    const [mh, mw, c8] = u0.shape;
+    const [mh, mw, c8] = u0.shape.slice(-3);
 
-    // Token heads on hs: hypernetworks h_i = MLP_i(mask token i) → hyper_in [numMaskTokens, C/8],
-    // the IoU head on the IoU token [numMaskTokens], the object-score head on token 0 (raw logit) [1].
-    const maskTokens = sliceCopy(g, hs, [this.numMaskTokens, c], (this.iouTokenIndex + 1) * c);
-    const hyperIn = g.empty([this.numMaskTokens, c8], act, 'hyper-in');
-    const iou = g.empty([this.numMaskTokens], act, 'iou');
+    // Token heads on hs: hypernetworks h_i = MLP_i(mask token i) → hyper_in [B, numMaskTokens, C/8],
+    // the IoU head on the IoU token [B, numMaskTokens], the object-score head on token 0 (raw logit) [B].
+    // Output token j of every object: rows b·T + j of hs.
+    const tokenRows = (first: number, count: number): GpuTensor => gatherRows(g, hs, { rows: B, count: count * c, srcOffset: first * c, srcStride: t * c });
+    const maskTokens = tokenRows(this.iouTokenIndex + 1, nM).reshape([B * nM, c]);
+    const hyperIn = g.empty([B, nM, c8], act, 'hyper-in');
+    const iou = g.empty(lead(nM), act, 'iou');
+    const scoreShape = batched ? [B] : [1];
+    const defaultScore = (): GpuTensor => uploadFloat(g, new Float32Array(B).fill(DEFAULT_OBJECT_SCORE), scoreShape, act, 'object-score');
     let objectScore: GpuTensor;
+    if (this.hypernetworks.some((m) => m.outDim !== c8)) throw new Error(`hypernetworks output ${this.hypernetworks.map((m) => m.outDim)} channels, the upscaled embedding has ${c8}`);
     if (this.fusedHeads) {
-      objectScore = this.objScoreHead ? g.empty([1], act, 'object-score') : uploadFloat(g, Float32Array.of(DEFAULT_OBJECT_SCORE), [1], act, 'object-score');
-      if (this.hypernetworks.some((m) => m.outDim !== c8)) throw new Error(`hypernetworks output ${this.hypernetworks.map((m) => m.outDim)} channels, the upscaled embedding has ${c8}`);
-      this.fusedHeads.run(hs, this.objScoreHead ? [hyperIn, iou, objectScore] : [hyperIn, iou]);
+      objectScore = this.objScoreHead ? g.empty(scoreShape, act, 'object-score') : defaultScore();
+      this.fusedHeads.run(hs, this.objScoreHead ? [hyperIn, iou, objectScore] : [hyperIn, iou], B);
     } else {
       for (const [i, mlp] of this.hypernetworks.entries()) {
-        const token = sliceCopy(g, maskTokens, [1, c], i * c);
+        const token = gatherRows(g, maskTokens, { rows: B, count: c, srcOffset: i * c, srcStride: nM * c });
         const h = mlp.forward(token);
         token.release();
-        if (h.size !== c8) throw new Error(`hypernetwork ${i} outputs ${h.size} channels, the upscaled embedding has ${c8}`);
-        copyRange(g, h, hyperIn, { dstOffset: i * c8, count: c8 });
+        copyRows(g, h, hyperIn, { rows: B, count: c8, dstOffset: i * c8, dstStride: nM * c8 });
         h.release();
       }
-      const iouToken = sliceCopy(g, hs, [1, c], this.iouTokenIndex * c);
+      const iouToken = tokenRows(this.iouTokenIndex, 1);
       this.iouHead(iouToken, iou);
       iouToken.release();
       if (this.objScoreHead) {
-        const objToken = sliceCopy(g, hs, [1, c], 0);
-        objectScore = this.objScoreHead(objToken, g.empty([1], act, 'object-score'));
+        const objToken = tokenRows(0, 1);
+        objectScore = this.objScoreHead(objToken, g.empty(scoreShape, act, 'object-score'));
         objToken.release();
       } else {
-        objectScore = uploadFloat(g, Float32Array.of(DEFAULT_OBJECT_SCORE), [1], act, 'object-score');
+        objectScore = defaultScore();
       }
     }
+    hs.release();
 
-    // Masks m_i[p] = Σ_c h_i[c]·U0[p, c]: [numMaskTokens, 4F, 4F], channel-first
-    const masks = g.empty([this.numMaskTokens, mh, mw], act, 'masks');
-    linear(g, hyperIn, u0.reshape([mh * mw, c8]), undefined, {}, masks.reshape([this.numMaskTokens, mh * mw]));
+    // Masks m_i[p] = Σ_c h_i[c]·U0[p, c] per object: [B, numMaskTokens, 4F, 4F], channel-first
+    const masks = g.empty(lead(nM, mh, mw), act, 'masks');
+    matmul(g, hyperIn, u0.reshape([B, mh * mw, c8]), { transB: true }, masks.reshape([B, nM, mh * mw]));
     hyperIn.release();
     u0.release();
-    hs.release();
 
     probe('decoder.masks_all', masks, 'flat');
     probe('decoder.iou_all', iou, 'flat');

@@ -90,6 +90,20 @@ export interface MemoryEncoderInputs {
   objectScoreLogit: number | GpuTensor;
 }
 
+/**
+ * Several objects' masks already stacked, as the batched SAM heads return them: one launch
+ * prepares every mask and one reads every object's presence from its flag record.
+ */
+export interface StackedMemoryInputs {
+  /** Mask logits [B, S, S] (after object-score gating). */
+  highResMasks: GpuTensor;
+  binarize: boolean;
+  /** Decision flags u32 [B, stride] (src/kernels/decisions). */
+  flags: GpuTensor;
+}
+
+type BatchInputs = ReadonlyArray<Omit<MemoryEncoderInputs, 'pixFeat'>> | StackedMemoryInputs;
+
 export class MemoryEncoder {
   private readonly downsample: DownsampleStage[] = [];
   private readonly downsampleOut: Linear;
@@ -137,24 +151,32 @@ export class MemoryEncoder {
    * its own mask, binarization and presence. → [B·F·F, memDim] f32, rows of object b equal to
    * `forward` of object b.
    */
-  forwardBatch(pixFeat: GpuTensor, objects: ReadonlyArray<Omit<MemoryEncoderInputs, 'pixFeat'>>, probe: Probe = noProbe): GpuTensor {
-    if (objects.length === 0) throw new Error('MemoryEncoder.forwardBatch: no objects');
+  forwardBatch(pixFeat: GpuTensor, objects: BatchInputs, probe: Probe = noProbe): GpuTensor {
+    const S = this.cfg.imageSize;
+    if ('flags' in objects) {
+      const m = objects.highResMasks;
+      if (m.shape.length !== 3 || m.shape[1] !== S || m.shape[2] !== S) throw new Error(`MemoryEncoder.forwardBatch: stacked masks ${m.shape.join('×')} must be [B, ${S}, ${S}]`);
+    } else if (objects.length === 0) throw new Error('MemoryEncoder.forwardBatch: no objects');
     const b = new Boundary(this.gpu, this.act);
     const out = this.forwardIn(b.in(pixFeat), objects, probe);
     b.release();
     return outF32(this.gpu, out);
   }
 
-  private forwardIn(pixFeat: GpuTensor, objects: ReadonlyArray<Omit<MemoryEncoderInputs, 'pixFeat'>>, probe: Probe): GpuTensor {
+  private forwardIn(pixFeat: GpuTensor, inputs: BatchInputs, probe: Probe): GpuTensor {
     const { gpu, cfg } = this;
     const S = cfg.imageSize;
     const F = cfg.imageEmbeddingSize;
-    const B = objects.length;
+    const stacked = 'flags' in inputs ? inputs : null;
+    const objects = stacked ? [] : (inputs as ReadonlyArray<Omit<MemoryEncoderInputs, 'pixFeat'>>);
+    const B = stacked ? stacked.highResMasks.shape[0] : objects.length;
     // Mask for memory: (logit > 0) or sigmoid(logit), then ·20 − 10 (sigmoid scale / bias for mem enc).
     // (Computed from the logits as given, f32, before any conversion: a tiny positive logit must stay > 0.)
     const affine = { postScale: cfg.flags.sigmoidScaleForMemEnc, postBias: cfg.flags.sigmoidBiasForMemEnc };
     let prepared: GpuTensor;
-    if (B === 1) {
+    if (stacked) {
+      prepared = unary(gpu, stacked.binarize ? 'step' : 'sigmoid', stacked.highResMasks.reshape([B, S, S, 1]), undefined, 1, 0, affine);
+    } else if (B === 1) {
       prepared = unary(gpu, objects[0].binarize ? 'step' : 'sigmoid', objects[0].highResMasks.reshape([S, S, 1]), undefined, 1, 0, affine);
     } else {
       prepared = gpu.empty([B, S, S, 1], 'f32', 'mask-for-mem');
@@ -214,8 +236,10 @@ export class MemoryEncoder {
     let out = this.outProj ? this.outProj.forward(fused.reshape([B * F * F, C])) : fused.reshape([B * F * F, C]);
     if (this.outProj) fused.release();
     const embed = this.noObjEmbedSpatial;
-    const presence0 = objects[0].objectScoreLogit;
-    if (embed && B === 1 && typeof presence0 !== 'number') {
+    const presence0 = stacked ? stacked.flags : objects[0].objectScoreLogit;
+    if (embed && stacked) {
+      addNoObjectTerm(gpu, out, embed, stacked.flags, B);
+    } else if (embed && B === 1 && typeof presence0 !== 'number') {
       addNoObjectTerm(gpu, out, embed, presence0, 1);
     } else if (embed && B === 1 && typeof presence0 === 'number' && !(presence0 > 0)) {
       const withEmbed = binary(gpu, 'add', out, embed);

@@ -63,7 +63,7 @@ export interface SamHeadsOutput {
  * SamHeadsOutput without their host fields, and the flag record they were selected by.
  */
 export interface SamHeadsRecord extends Pick<SamHeadsOutput, 'lowResMultimasks' | 'ious' | 'lowResMasks' | 'highResMasks' | 'objPtr' | 'multimask'> {
-  /** Decision flags u32 [1, flagStride(numMasks)] (src/kernels/decisions: FLAG). */
+  /** Decision flags u32 [B, flagStride(numMasks)] (src/kernels/decisions: FLAG; B = 1 unbatched). */
   flags: GpuTensor;
   /** Candidate masks of the decoder (numMaskTokens). */
   numMasks: number;
@@ -141,7 +141,9 @@ export class SamHeads {
         throw new PromptError(`SamHeads: ${what} is ${shapeStr(t.shape)}, expected ${shapeStr(shape)}`);
       }
     };
-    want(pix, [f, f, c], 'the image feature');
+    if (pix.shape.length === 4) want(pix, [pix.shape[0], f, f, c], 'the batch of image features');
+    else want(pix, [f, f, c], 'the image feature');
+    if (!(pix.shape.length === 3 || pix.shape[0] >= 1)) throw new PromptError(`SamHeads: empty batch ${shapeStr(pix.shape)}`);
     if (highRes) {
       want(highRes.s0, [4 * f, 4 * f, c / 8], 'high-res feature s0');
       want(highRes.s1, [2 * f, 2 * f, c / 4], 'high-res feature s1');
@@ -163,12 +165,21 @@ export class SamHeads {
    * record (src/kernels/decisions) that the selection and later steps read. pix: [F, F, C]
    * (conditioned features); highRes: s0 [4F, 4F, C/8], s1 [2F, 2F, C/4]. Probe names follow the
    * fixtures without the `sam.caseK.` prefix (per-mode ones get `mm.` / `sm.`).
+   *
+   * pix [B, F, F, C] runs B objects on one slice as one chain (they share the skips and the prompt,
+   * as tracked slices do): every output gets a leading object dimension (flags [B, stride],
+   * lowResMultimasks [B, M, 4F, 4F], ious [B, M], lowResMasks [B, 4F, 4F], highResMasks [B, S, S],
+   * objPtr [B, C]) and item b equals `record` on pix[b]. Probes need an unbatched pix.
    */
   record(pix: GpuTensor, highRes: HighResFeatures | null, prompt: SamPrompt, opts: SamHeadsOptions = {}, probe?: Probe): SamHeadsRecord {
     const g = this.gpu;
     const c = this.dim;
     const low = this.lowRes;
     this.checkInputs(pix, highRes, prompt);
+    const batched = pix.shape.length === 4;
+    const B = batched ? pix.shape[0] : 1;
+    if (batched && probe) throw new PromptError('SamHeads: probes need one object (pix [F, F, C])');
+    const lead = (...shape: number[]): number[] => (batched ? [B, ...shape] : shape);
     const nPoints = pointCount(prompt);
     const multimask = opts.multimask ?? useMultimask(this.cfg, nPoints, opts.isInitCondFrame ?? true);
     const numMasks = this.maskDecoder.numMaskTokens;
@@ -184,18 +195,18 @@ export class SamHeads {
       probe('image_pe', imagePe, 'tokens');
     }
 
-    // (c) Mask decoder: all candidates, IoUs, mask tokens, object score.
+    // (c) Mask decoder: all candidates, IoUs, mask tokens, object score (per object).
     const dec = this.maskDecoder.forward(pix, imagePe, emb, highRes, probe);
     if (emb.denseOwned) emb.dense.release();
 
     // Decisions on the GPU (`MaskDecoder.forward` selection + `_forward_sam_heads` gating): the
     // stability of mask 0 (single-mask output with the dynamic fallback; thresholds ±delta on the
-    // logits before gating), argmax IoU, object score > 0.
+    // logits before gating), argmax IoU, object score > 0; one flag record per object.
     const sh = this.cfg.samHeads;
     const f = this.cfg.flags;
     const mode: SelectMode = multimask ? 'multimask' : sh.dynamicMultimaskViaStability ? 'dynamic' : 'single';
-    const masks = dec.masks.reshape([1, numMasks, low, low]);
-    const flags = decide(g, masks, dec.iou.reshape([1, numMasks]), dec.objectScore.reshape([1, 1]), {
+    const masks = dec.masks.reshape([B, numMasks, low, low]);
+    const flags = decide(g, masks, dec.iou.reshape([B, numMasks]), dec.objectScore.reshape([B, 1]), {
       mode,
       delta: sh.dynamicMultimaskStabilityDelta,
       thresh: sh.dynamicMultimaskStabilityThresh,
@@ -207,21 +218,21 @@ export class SamHeads {
     // Selection and gating: where(present, masks, −1024), the M output masks and the chosen one.
     const count = multimask ? numMasks - 1 : 1;
     const gate = f.predObjScores ? NO_OBJ_SCORE : undefined;
-    const lowResMultimasks = gather(g, masks, flags, { field: 'first', count, gateFill: gate }, 'low-res-multimasks').reshape([count, low, low]);
-    const ious = gather(g, dec.iou.reshape([1, numMasks]), flags, { field: 'first', count }, 'ious').reshape([count]);
-    const lowResMasks = gather(g, masks, flags, { field: 'selected', count: 1, gateFill: gate }, 'low-res-masks').reshape([low, low]);
+    const lowResMultimasks = gather(g, masks, flags, { field: 'first', count, gateFill: gate }, 'low-res-multimasks').reshape(lead(count, low, low));
+    const ious = gather(g, dec.iou.reshape([B, numMasks]), flags, { field: 'first', count }, 'ious').reshape(lead(count));
+    const lowResMasks = gather(g, masks, flags, { field: 'selected', count: 1, gateFill: gate }, 'low-res-masks').reshape(lead(low, low));
     dec.masks.release();
     dec.iou.release();
     dec.objectScore.release();
 
     // High-res mask: bilinear (align_corners=False, no antialias) to S×S.
     const s = this.cfg.imageSize;
-    const highResMasks = g.empty([s, s], 'f32', 'high-res-masks');
-    resize(g, 'bilinear', lowResMasks.reshape([low, low, 1]), [s, s], highResMasks.reshape([s, s, 1]));
+    const highResMasks = g.empty(lead(s, s), 'f32', 'high-res-masks');
+    resize(g, 'bilinear', lowResMasks.reshape([B, low, low, 1]), [s, s], highResMasks.reshape([B, s, s, 1]));
 
     // Object pointer from the chosen output token; `no_obj_ptr` where the object is absent.
-    const token = gather(g, dec.maskTokens.reshape([1, numMasks, c]), flags, { field: 'token', count: 1 }, 'obj-ptr-token').reshape([1, c]);
-    const objPtr = this.objectPointer(token, flags);
+    const token = gather(g, dec.maskTokens.reshape([B, numMasks, c]), flags, { field: 'token', count: 1 }, 'obj-ptr-token').reshape([B, c]);
+    const objPtr = this.objectPointer(token, flags).reshape(lead(c));
 
     if (probe) {
       const m = multimask ? 'mm' : 'sm';
@@ -246,6 +257,7 @@ export class SamHeads {
    * the decisions taken). For prompts; propagation reads the flags later with the masks.
    */
   async forward(pix: GpuTensor, highRes: HighResFeatures | null, prompt: SamPrompt, opts: SamHeadsOptions = {}, probe?: Probe): Promise<SamHeadsOutput> {
+    if (pix.shape.length !== 3) throw new PromptError(`SamHeads.forward: one object at a time (pix [F, F, C], got ${shapeStr(pix.shape)}); batches go through record`);
     const r = this.record(pix, highRes, prompt, opts, probe);
     const words = new Uint32Array(await this.gpu.readRaw(r.flags));
     r.flags.release();
@@ -254,20 +266,20 @@ export class SamHeads {
   }
 
   /**
-   * obj_ptr = obj_ptr_proj(token); with an object-score head: λ·ptr + (1−λ)·no_obj_ptr where λ is
+   * token [B, C] → [B, C]: obj_ptr = obj_ptr_proj(token); with an object-score head: λ·ptr + (1−λ)·no_obj_ptr where λ is
    * (present ? 1 : 0), or σ(score) with soft_no_obj_ptr; without fixed_no_obj_ptr the first term is
    * not scaled (λ from the flag record). λ ∈ {0, 1} (every official config) makes this an exact selection.
    */
   private objectPointer(token: GpuTensor, flags: GpuTensor): GpuTensor {
     const g = this.gpu;
-    const c = this.dim;
+    const [b, c] = token.shape;
     const f = this.cfg.flags;
-    const ptr = g.empty([c], 'f32', 'obj-ptr');
+    const ptr = g.empty([b, c], 'f32', 'obj-ptr');
     if (this.objPtrProj) this.objPtrProj(token, ptr);
     else copyRange(g, token, ptr);
     if (!f.predObjScores) return ptr;
     const noObjPtr = this.root.tensor('no_obj_ptr').reshape([c]);
-    const out = objPtrBlend(g, ptr.reshape([1, c]), noObjPtr, flags, f.fixedNoObjPtr).reshape([c]);
+    const out = objPtrBlend(g, ptr, noObjPtr, flags, f.fixedNoObjPtr);
     ptr.release();
     return out;
   }

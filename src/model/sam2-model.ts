@@ -150,7 +150,10 @@ export class Sam2Model implements Sam2Parts {
     return out.reshape([batch, F, F, C]);
   }
 
-  encodeMemoryBatch(l2: GpuTensor, objects: ReadonlyArray<{ highResMasks: GpuTensor; binarize: boolean; objectScoreLogit: number | GpuTensor }>): GpuTensor {
+  encodeMemoryBatch(
+    l2: GpuTensor,
+    objects: ReadonlyArray<{ highResMasks: GpuTensor; binarize: boolean; objectScoreLogit: number | GpuTensor }> | { highResMasks: GpuTensor; binarize: boolean; flags: GpuTensor },
+  ): GpuTensor {
     return this.memoryEncoder.forwardBatch(l2, objects);
   }
 
@@ -159,6 +162,11 @@ export class Sam2Model implements Sam2Parts {
     o.lowResMultimasks.release();
     o.ious.release();
     return { lowResMasks: o.lowResMasks, highResMasks: o.highResMasks, objPtr: o.objPtr, objectScoreLogit: o.objectScoreLogit, ious: o.iouScores };
+  }
+
+  decodeBatchOnGpu(pix: GpuTensor, feats: ImageFeatures, prompt: PromptInput, multimask: boolean): GpuHeadsOutput {
+    if (pix.shape.length !== 4) throw new Error(`decodeBatchOnGpu: pix ${pix.shape.join('×')} must be [B, F, F, C]`);
+    return this.decodeOnGpu(pix, feats, prompt, multimask);
   }
 
   decodeOnGpu(pix: GpuTensor, feats: ImageFeatures, prompt: PromptInput, multimask: boolean): GpuHeadsOutput {

@@ -55,6 +55,12 @@ export interface Sam2Parts {
   decode(pix: GpuTensor, feats: ImageFeatures, prompt: PromptInput, multimask: boolean): Promise<HeadsOutput>;
   /** `decode` with no host round trip (propagation): every output stays on the GPU. */
   decodeOnGpu(pix: GpuTensor, feats: ImageFeatures, prompt: PromptInput, multimask: boolean): GpuHeadsOutput;
+  /**
+   * `decodeOnGpu` of B objects on one slice as one chain: pix [B, F, F, C], the prompt shared (tracked
+   * slices: none). Outputs stack the objects: lowResMasks [B, 4F, 4F], highResMasks [B, S, S],
+   * objPtr [B, C], flags [B, stride]; item b equals `decodeOnGpu(pix[b], ...)`.
+   */
+  decodeBatchOnGpu(pix: GpuTensor, feats: ImageFeatures, prompt: PromptInput, multimask: boolean): GpuHeadsOutput;
   /** `_use_mask_as_output`: a binary [S, S] mask prompt becomes the output directly. */
   maskAsOutput(feats: ImageFeatures, mask: GpuTensor): Promise<HeadsOutput>;
   /**
@@ -73,8 +79,14 @@ export interface Sam2Parts {
    * Memory attention: memory / memoryPos stack B memories of the same shape [B·M, memDim] → [B, F, F, C].
    */
   attendMemoryBatch(l2: GpuTensor, memory: GpuTensor, memoryPos: GpuTensor, batch: number, numObjPtrTokens: number): GpuTensor;
-  /** `encodeMemory` of B objects' masks on one slice → [B·F·F, memDim] f32. */
-  encodeMemoryBatch(l2: GpuTensor, objects: ReadonlyArray<{ highResMasks: GpuTensor; binarize: boolean; objectScoreLogit: number | GpuTensor }>): GpuTensor;
+  /**
+   * `encodeMemory` of B objects' masks on one slice → [B·F·F, memDim] f32: one entry per object, or
+   * the stacked masks [B, S, S] and flags [B, stride] of `decodeBatchOnGpu`.
+   */
+  encodeMemoryBatch(
+    l2: GpuTensor,
+    objects: ReadonlyArray<{ highResMasks: GpuTensor; binarize: boolean; objectScoreLogit: number | GpuTensor }> | { highResMasks: GpuTensor; binarize: boolean; flags: GpuTensor },
+  ): GpuTensor;
   /** Memory sine PE [F*F, memDim] and the GPU memory-bank inputs shared by all objects. */
   readonly maskmemPos: GpuTensor;
 }

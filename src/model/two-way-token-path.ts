@@ -188,21 +188,26 @@ export class FusedTwoWay {
     tokenRows(this.gpu, { program: l.program, weights: l.weights, table: l.table, rows, inputs, outputs });
   }
 
-  /** image [Nq, C], imagePe [Nq, C], tokens [T, C] (also the token PE) → hs [T, C], keys [Nq, C]. */
-  forward(image: GpuTensor, imagePe: GpuTensor, tokens: GpuTensor): { hs: GpuTensor; keys: GpuTensor } {
+  /**
+   * image [B·Nq, C], imagePe [Nq, C] (shared), tokens [B·T, C] (also the token PE) → hs [B·T, C],
+   * keys [B·Nq, C]: `batch` objects stacked. The row programs treat every token row alone, so the
+   * batch only reaches the attentions.
+   */
+  forward(image: GpuTensor, imagePe: GpuTensor, tokens: GpuTensor, batch = 1): { hs: GpuTensor; keys: GpuTensor } {
     const g = this.gpu;
     const { t } = this;
     const c = t.dim;
-    const nT = tokens.size / c;
-    const nq = image.size / c;
+    const rows = tokens.size / c; // B·T token rows
+    const nT = rows / batch;
+    const nq = image.size / c / batch;
     const view = (tensor: GpuTensor, offset: number, rowStride: number): TokenView => ({ tensor, offset, rowStride });
     const attn = (a: DecoderAttention, q: GpuTensor | TokenView, k: GpuTensor | TokenView, v: GpuTensor | TokenView, nqA: number, nkA: number): GpuTensor =>
-      attention(g, q, k, v, { batch: 1, heads: a.heads, headDim: a.headDim, nq: nqA, nk: nkA });
+      attention(g, q, k, v, { batch, heads: a.heads, headDim: a.headDim, nq: nqA, nk: nkA });
 
     // Block 0's self-attention q|k|v straight from the tokens.
     const ci0 = t.layers[0].selfAttn.internalDim;
-    let qkv = g.empty([nT, 3 * ci0], 'f32', 'token-qkv');
-    this.run(this.first, nT, [{ tensor: tokens, rowStride: c }], [{ tensor: qkv, rowStride: 3 * ci0 }]);
+    let qkv = g.empty([rows, 3 * ci0], 'f32', 'token-qkv');
+    this.run(this.first, rows, [{ tensor: tokens, rowStride: c }], [{ tensor: qkv, rowStride: 3 * ci0 }]);
     let st: GpuTensor = tokens;
     let stStride = c;
     let keys = image;
@@ -214,9 +219,9 @@ export class FusedTwoWay {
       // (1) token self-attention, then B: Q1 = LN1(...), and the t2i q.
       const o1 = attn(sa, view(qkv, 0, 3 * sa.internalDim), view(qkv, sa.internalDim, 3 * sa.internalDim), view(qkv, 2 * sa.internalDim, 3 * sa.internalDim), nT, nT);
       qkv.release();
-      const s1 = g.empty([nT, 2 * c], 'f32', 'token-state');
-      const cq = g.empty([nT, t2i.internalDim], 'f32', 'token-t2i-q');
-      this.run(this.blocks[i].b, nT, [{ tensor: o1, rowStride: sa.internalDim }, { tensor: st, rowStride: stStride }], [{ tensor: s1, rowStride: 2 * c }, { tensor: cq, rowStride: t2i.internalDim }]);
+      const s1 = g.empty([rows, 2 * c], 'f32', 'token-state');
+      const cq = g.empty([rows, t2i.internalDim], 'f32', 'token-t2i-q');
+      this.run(this.blocks[i].b, rows, [{ tensor: o1, rowStride: sa.internalDim }, { tensor: st, rowStride: stStride }], [{ tensor: s1, rowStride: 2 * c }, { tensor: cq, rowStride: t2i.internalDim }]);
       o1.release();
       if (st !== tokens) st.release();
       // (2) tokens attend to the image (k from K + pe, v from K), then C: Q3, the i2t k|v, the next q.
@@ -225,12 +230,12 @@ export class FusedTwoWay {
       const cv = t2i.vProj.forward(keys);
       const o2 = attn(t2i, cq, ck, cv, nT, nq);
       [cq, ck, cv].forEach((x) => x.release());
-      const s3 = g.empty([nT, 2 * c], 'f32', 'token-state');
-      const kv = g.empty([nT, 2 * i2t.internalDim], 'f32', 'token-i2t-kv');
+      const s3 = g.empty([rows, 2 * c], 'f32', 'token-state');
+      const kv = g.empty([rows, 2 * i2t.internalDim], 'f32', 'token-i2t-kv');
       const next = t.layers[i + 1];
       const nextWidth = next ? 3 * next.selfAttn.internalDim : t.finalAttn.internalDim;
-      const nextQ = g.empty([nT, nextWidth], 'f32', next ? 'token-qkv' : 'token-final-q');
-      this.run(this.blocks[i].c, nT, [{ tensor: o2, rowStride: t2i.internalDim }, { tensor: s1, rowStride: 2 * c }], [
+      const nextQ = g.empty([rows, nextWidth], 'f32', next ? 'token-qkv' : 'token-final-q');
+      this.run(this.blocks[i].c, rows, [{ tensor: o2, rowStride: t2i.internalDim }, { tensor: s1, rowStride: 2 * c }], [
         { tensor: s3, rowStride: 2 * c }, { tensor: kv, rowStride: 2 * i2t.internalDim }, { tensor: nextQ, rowStride: nextWidth },
       ]);
       o2.release();
@@ -245,7 +250,7 @@ export class FusedTwoWay {
       const o3 = attn(i2t, qq, view(kv, 0, 2 * i2t.internalDim), view(kv, i2t.internalDim, 2 * i2t.internalDim), nq, nT);
       qq.release();
       kv.release();
-      const k4 = i2t.outProj.forward(o3.reshape([nq, i2t.internalDim]), { residual: keys });
+      const k4 = i2t.outProj.forward(o3.reshape([batch * nq, i2t.internalDim]), { residual: keys });
       o3.release();
       if (keys !== image) keys.release();
       keys = layer.norms[3].forward(k4);
@@ -260,8 +265,8 @@ export class FusedTwoWay {
     const fv = fa.vProj.forward(keys);
     const of = attn(fa, finalQ!, fk, fv, nT, nq);
     [finalQ!, fk, fv].forEach((x) => x.release());
-    const hs = g.empty([nT, c], 'f32', 'hs');
-    this.run(this.final, nT, [{ tensor: of, rowStride: fa.internalDim }, { tensor: st, rowStride: stStride }], [{ tensor: hs, rowStride: c }]);
+    const hs = g.empty([rows, c], 'f32', 'hs');
+    this.run(this.final, rows, [{ tensor: of, rowStride: fa.internalDim }, { tensor: st, rowStride: stStride }], [{ tensor: hs, rowStride: c }]);
     of.release();
     if (st !== tokens) st.release();
     return { hs, keys };

@@ -46,23 +46,25 @@ export class DecoderAttention {
   }
 
   /**
-   * q: [Nq, C], k and v: [Nk, C] → [Nq, C]. With `residual` the output projection adds it
-   * (`x + attn(...)`), fused into the last GEMM.
+   * q: [B·Nq, C], k and v: [B·Nk, C] → [B·Nq, C]: `batch` items (objects) stacked, each attending
+   * to its own keys. With `residual` the output projection adds it (`x + attn(...)`), fused into
+   * the last GEMM.
    */
-  forward(q: GpuTensor, k: GpuTensor, v: GpuTensor, residual?: GpuTensor): GpuTensor {
-    const nq = q.size / this.embeddingDim;
-    const nk = k.size / this.kProj.inDim;
+  forward(q: GpuTensor, k: GpuTensor, v: GpuTensor, residual?: GpuTensor, batch = 1): GpuTensor {
+    const nq = q.size / this.embeddingDim / batch;
+    const nk = k.size / this.kProj.inDim / batch;
+    if (!Number.isInteger(nq) || !Number.isInteger(nk)) throw new Error(`DecoderAttention: q ${shapeStr(q.shape)} and k ${shapeStr(k.shape)} do not split into ${batch} items`);
     // Input projections: [N, C] → [N, Ci]
     const qp = this.qProj.forward(q);
     const kp = this.kProj.forward(k);
     const vp = this.vProj.forward(v);
     // softmax(q·kᵀ/√hd)·v per head (channel = h·hd + j): [Nq, Ci]
-    const o = attention(this.gpu, qp, kp, vp, { batch: 1, heads: this.heads, headDim: this.headDim, nq, nk });
+    const o = attention(this.gpu, qp, kp, vp, { batch, heads: this.heads, headDim: this.headDim, nq, nk });
     qp.release();
     kp.release();
     vp.release();
     // Output projection (+ residual): [Nq, C]
-    const out = this.outProj.forward(o.reshape([nq, this.internalDim]), { residual });
+    const out = this.outProj.forward(o.reshape([batch * nq, this.internalDim]), { residual });
     o.release();
     return out;
   }
@@ -97,25 +99,28 @@ export class TwoWayAttentionBlock {
     return out;
   }
 
-  /** queries [T, C], keys [Nq, C] → new queries and keys (the inputs are left to the caller). */
-  forward(queries: GpuTensor, keys: GpuTensor, queryPe: GpuTensor, keyPe: GpuTensor): { queries: GpuTensor; keys: GpuTensor } {
+  /**
+   * queries [B·T, C], keys [B·Nq, C] (`batch` objects stacked), queryPe [B·T, C], keyPe [Nq, C]
+   * (shared) → new queries and keys (the inputs are left to the caller).
+   */
+  forward(queries: GpuTensor, keys: GpuTensor, queryPe: GpuTensor, keyPe: GpuTensor, batch = 1): { queries: GpuTensor; keys: GpuTensor } {
     const g = this.gpu;
 
     // (1) Self-attention of the tokens. Layer 0: Q = SelfAttn(Q, Q, Q), no residual, no PE.
     let q: GpuTensor;
     if (this.skipFirstLayerPe) {
-      q = this.selfAttn.forward(queries, queries, queries);
+      q = this.selfAttn.forward(queries, queries, queries, undefined, batch);
     } else {
       const qPe = binary(g, 'add', queries, queryPe); // [T, C]
-      q = this.selfAttn.forward(qPe, qPe, queries, queries);
+      q = this.selfAttn.forward(qPe, qPe, queries, queries, batch);
       qPe.release();
     }
     q = this.norm(1, q);
 
     // (2) Tokens attend to the image: Q = LN2(Q + Attn(Q + tpe, K + pe, K)).
     const qPe2 = binary(g, 'add', q, queryPe); // [T, C]
-    const kPe = binary(g, 'add', keys, keyPe); // [Nq, C]
-    let q2 = this.crossTokenToImage.forward(qPe2, kPe, keys, q);
+    const kPe = binary(g, 'add', keys, keyPe); // [B·Nq, C], the PE broadcast over objects
+    let q2 = this.crossTokenToImage.forward(qPe2, kPe, keys, q, batch);
     qPe2.release();
     q.release();
     q2 = this.norm(2, q2);
@@ -128,7 +133,7 @@ export class TwoWayAttentionBlock {
     // (4) Image attends to the tokens: K = LN4(K + Attn(K + pe, Q + tpe, Q)). The keys' PE'd copy
     // from (2) is still current: keys change only here.
     const qPe4 = binary(g, 'add', q3, queryPe); // [T, C]
-    let k4 = this.crossImageToToken.forward(kPe, qPe4, q3, keys);
+    let k4 = this.crossImageToToken.forward(kPe, qPe4, q3, keys, batch);
     qPe4.release();
     kPe.release();
     k4 = this.norm(4, k4);
@@ -171,22 +176,26 @@ export class TwoWayTransformer {
    * image: [Nq, C] tokens of the (prompt-added) image embedding, imagePe: [Nq, C],
    * pointEmbedding: [T, C] (output tokens + sparse prompt tokens; also the token PE).
    * Returns hs [T, C] and the updated image tokens [Nq, C]; the inputs are not consumed.
+   * With `batch` > 1, image [B·Nq, C] and pointEmbedding [B·T, C] stack B objects (imagePe is
+   * shared) and the outputs are stacked the same way.
    */
-  forward(image: GpuTensor, imagePe: GpuTensor, pointEmbedding: GpuTensor): { hs: GpuTensor; keys: GpuTensor } {
+  forward(image: GpuTensor, imagePe: GpuTensor, pointEmbedding: GpuTensor, batch = 1): { hs: GpuTensor; keys: GpuTensor } {
     const g = this.gpu;
     const c = this.dim;
-    if (image.size % c || image.size !== imagePe.size || pointEmbedding.size % c) {
-      throw new Error(`TwoWayTransformer: image ${shapeStr(image.shape)}, PE ${shapeStr(imagePe.shape)} and tokens ${shapeStr(pointEmbedding.shape)} do not fit dim ${c}`);
+    if (image.size % c || image.size !== batch * imagePe.size || pointEmbedding.size % (c * batch)) {
+      throw new Error(
+        `TwoWayTransformer: image ${shapeStr(image.shape)}, PE ${shapeStr(imagePe.shape)} and tokens ${shapeStr(pointEmbedding.shape)} do not fit dim ${c} × ${batch} items`,
+      );
     }
-    const nq = image.size / c;
+    const nq = imagePe.size / c;
     const t = pointEmbedding.size / c;
     const tokens = pointEmbedding.reshape([t, c]);
     const pe = imagePe.reshape([nq, c]);
-    if (this.fused) return this.fused.forward(image.reshape([nq, c]), pe, tokens);
+    if (this.fused) return this.fused.forward(image.reshape([batch * nq, c]), pe, tokens, batch);
     let queries = tokens;
-    let keys = image.reshape([nq, c]);
+    let keys = image.reshape([batch * nq, c]);
     for (const [i, layer] of this.layers.entries()) {
-      const next = layer.forward(queries, keys, tokens, pe);
+      const next = layer.forward(queries, keys, tokens, pe, batch);
       if (i > 0) {
         queries.release();
         keys.release();
@@ -196,8 +205,8 @@ export class TwoWayTransformer {
 
     // Final token → image attention: Q = LN(Q + Attn(Q + tpe, K + pe, K)).
     const qPe = binary(g, 'add', queries, tokens); // [T, C]
-    const kPe = binary(g, 'add', keys, pe); // [Nq, C]
-    const out = this.finalAttn.forward(qPe, kPe, keys, queries);
+    const kPe = binary(g, 'add', keys, pe); // [B·Nq, C]
+    const out = this.finalAttn.forward(qPe, kPe, keys, queries, batch);
     qPe.release();
     kPe.release();
     queries.release();

@@ -11,7 +11,7 @@ import { FeatureScheduler, type SchedulerOptions, type SliceSource } from './fea
 import { fillHoles } from './fill-holes.js';
 import { applyNonOverlap, bilinearResize, binarize } from './mask-postprocess.js';
 import { MemoryBank, memoryBankShared, type MemoryBankShared, type MemoryPlan } from './memory-bank.js';
-import { itemView, readItem } from './layers/batch-item.js';
+import { copySourceItem, itemView, readItem } from './layers/batch-item.js';
 import { copyRange } from '../kernels/mask-select/mask-select.js';
 import type { Sam2Model } from './sam2-model.js';
 import type { GpuHeadsOutput, HeadsOutput, ImageFeatures, PromptInput, Sam2Parts } from './sam2-parts.js';
@@ -406,11 +406,14 @@ export class Sam2Video {
 
   /**
    * `recordTracked` for each object, in order. Objects whose memories have the same shape run
-   * memory attention and the memory encoder as one B>1 chain (item b equal to object b's own
-   * step); the SAM heads still run per object. A lone object takes the per-object path.
+   * memory attention, the SAM heads and the memory encoder as one B>1 chain (item b equal to object
+   * b's own step). A lone object takes the per-object path. The heads of a batch are views of its
+   * stacked outputs, for copies only; `owned` holds those outputs, released by the caller once
+   * it has recorded its copies.
    */
-  private recordTrackedObjects(objects: readonly ObjectState[], slice: number, reverse: boolean, upcoming: readonly number[]): GpuHeadsOutput[] {
+  private recordTrackedObjects(objects: readonly ObjectState[], slice: number, reverse: boolean, upcoming: readonly number[]): { heads: GpuHeadsOutput[]; owned: GpuTensor[] } {
     const heads: GpuHeadsOutput[] = new Array(objects.length);
+    const owned: GpuTensor[] = [];
     for (const group of memoryBatchGroups(objects, slice, reverse)) {
       if (group.members.length === 1) {
         const i = group.members[0];
@@ -418,17 +421,24 @@ export class Sam2Video {
         continue;
       }
       const out = this.recordTrackedBatch(group.members.map((i) => objects[i]), group.plans, slice, reverse, upcoming);
-      group.members.forEach((i, b) => (heads[i] = out[b]));
+      group.members.forEach((i, b) => (heads[i] = out.heads[b]));
+      owned.push(...out.owned);
     }
-    return heads;
+    return { heads, owned };
   }
 
   /**
    * `recordTracked` of several objects whose memory plans have the same shape: their memories,
-   * gathered side by side, go through memory attention together, each object's SAM heads run on its
-   * item, and their masks go through the memory encoder together (presence from each one's flags).
+   * gathered side by side, go through memory attention, the SAM heads and the memory encoder
+   * together (presence from each one's flag record).
    */
-  private recordTrackedBatch(objects: readonly ObjectState[], plans: readonly MemoryPlan[], slice: number, reverse: boolean, upcoming: readonly number[]): GpuHeadsOutput[] {
+  private recordTrackedBatch(
+    objects: readonly ObjectState[],
+    plans: readonly MemoryPlan[],
+    slice: number,
+    reverse: boolean,
+    upcoming: readonly number[],
+  ): { heads: GpuHeadsOutput[]; owned: GpuTensor[] } {
     const { gpu, parts } = this;
     const B = objects.length;
     const { rows, numObjPtrTokens } = plans[0];
@@ -452,25 +462,22 @@ export class Sam2Video {
     const pix = parts.attendMemoryBatch(feats.l2, memory, memoryPos, B, numObjPtrTokens);
     memory.release();
     memoryPos.release();
-    const [, F, F2, C] = pix.shape;
-    const heads = objects.map((_, b) => {
-      const item = readItem(gpu, pix, b, [F, F2, C]);
-      const h = parts.decodeOnGpu(item, feats, {}, this.multimask(false, 0));
-      item.release();
-      return h;
-    });
+    const h = parts.decodeBatchOnGpu(pix, feats, {}, this.multimask(false, 0));
     pix.release();
     // Tracked slices have no points: the memory sees sigmoid(logits), not a binarized mask.
-    const mem = parts.encodeMemoryBatch(feats.l2, heads.map((h) => ({ highResMasks: h.highResMasks, binarize: false, objectScoreLogit: h.flags })));
+    const mem = parts.encodeMemoryBatch(feats.l2, { highResMasks: h.highResMasks, binarize: false, flags: h.flags });
+    h.highResMasks.release();
     const hw = mem.size / (B * md);
-    objects.forEach((o, b) => {
+    const [C, low, stride] = [h.objPtr.shape[1], h.lowResMasks.shape[1], h.flags.shape[1]];
+    const heads = objects.map((o, b): GpuHeadsOutput => {
+      const objPtr = copySourceItem(h.objPtr, b, [C]);
       const item = readItem(gpu, mem, b, [hw, md]);
-      o.bank.store(slice, 'non_cond', item, heads[b].objPtr);
+      o.bank.store(slice, 'non_cond', item, objPtr);
       item.release();
-      heads[b].highResMasks.release();
+      return { ...h, lowResMasks: copySourceItem(h.lowResMasks, b, [low, low]), objPtr, flags: copySourceItem(h.flags, b, [1, stride]) };
     });
     mem.release();
-    return heads;
+    return { heads, owned: [h.lowResMasks, h.objPtr, h.flags] };
   }
 
   /**
@@ -481,7 +488,7 @@ export class Sam2Video {
   private recordSlice(t: number, reverse: boolean, upcoming: readonly number[], backPass = false): PendingSlice {
     const tracked: ObjectState[] = [];
     for (const o of this.objects.values()) if (!o.cond.has(t)) tracked.push(o);
-    const heads = this.recordTrackedObjects(tracked.map((o) => (backPass ? { ...o, bank: o.back!.bank } : o)), t, reverse, upcoming);
+    const { heads, owned } = this.recordTrackedObjects(tracked.map((o) => (backPass ? { ...o, bank: o.back!.bank } : o)), t, reverse, upcoming);
     const base = { slice: t, reverse, tracked, gpuMasks: false, filled: false, numMasks: heads[0]?.numMasks ?? 0, multimask: heads[0]?.multimask ?? false };
     if (tracked.length === 0) return { ...base, data: null };
     const g = this.gpu;
@@ -503,6 +510,7 @@ export class Sam2Video {
     data.catch(() => undefined);
     for (const x of [packet, slab, ...(filled !== slab ? [filled] : []), ...(masks ? [masks] : [])]) x.release();
     for (const h of heads) for (const x of [h.flags, h.lowResMasks, h.objPtr]) x.release();
+    for (const x of owned) x.release();
     return { ...base, data, gpuMasks, filled: filled !== slab };
   }
 

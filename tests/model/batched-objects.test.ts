@@ -1,4 +1,4 @@
-// Several objects as one B>1 chain (memory attention, memory encoder) against the same
+// Several objects as one B>1 chain (memory attention, SAM heads, memory encoder) against the same
 // steps run once per object, on random inputs: item b of the batch must equal object b's result
 // (relL2 ≤ 1e-6: the same kernels over the same rows). Micro and hiera-t@512 with synthetic weights,
 // f32 and f16 activations. Unwritten output regions would show up as NaN: the buffer pool is
@@ -11,6 +11,7 @@ import { Sam2Video } from '../../src/model/video-predictor.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import type { GpuTensor } from '../../src/runtime/tensor.js';
 import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
+import { FLAG } from '../../src/kernels/decisions/decisions.js';
 import { assertClose } from '../helpers/compare.js';
 import { getTestGpu } from '../helpers/gpu.js';
 import { nanArray, randomArray } from '../helpers/random.js';
@@ -127,6 +128,70 @@ describe.each(cases)('batched objects ($name)', ({ config, precision, frames }) 
     [out, ...tensors].forEach((t) => t.release());
   }, 600_000);
 
+  it.each([true, false])('SAM heads (multimask %s): each object decoded as if alone', async (multimask) => {
+    if (!model) return;
+    const feats = { s0, s1, l2 };
+    const low = 4 * F;
+    // Objects at different scales (their decisions and presence may differ).
+    const pixHost = Array.from({ length: B }, (_, b) => randomArray(F * F * C, 600 + b, -1 - 2 * b, 1 + 2 * b));
+    const expected: Array<{ low: Float32Array; high: Float32Array; ptr: Float32Array; flags: Uint32Array }> = [];
+    for (const p of pixHost) {
+      const pix = gpu.upload(p, [F, F, C]);
+      const o = model.decodeOnGpu(pix, feats, {}, multimask);
+      expected.push({
+        low: await gpu.read(o.lowResMasks),
+        high: await gpu.read(o.highResMasks),
+        ptr: await gpu.read(o.objPtr),
+        flags: new Uint32Array(await gpu.readRaw(o.flags)),
+      });
+      [pix, o.lowResMasks, o.highResMasks, o.objPtr, o.flags].forEach((t) => t.release());
+    }
+    const pix = stack(pixHost, [B, F, F, C]);
+    poisonPool([B * low * low, B * S * S, B * C, B * 4 * low * low, B * 4 * F * F * (C / 8), B * F * F * C]);
+    const o = model.decodeBatchOnGpu(pix, feats, {}, multimask);
+    expect(o.lowResMasks.shape).toEqual([B, low, low]);
+    expect(o.highResMasks.shape).toEqual([B, S, S]);
+    expect(o.objPtr.shape).toEqual([B, C]);
+    const stride = o.flags.size / B;
+    const flags = new Uint32Array(await gpu.readRaw(o.flags));
+    const bits = new Float32Array(flags.buffer);
+    for (let b = 0; b < B; b++) {
+      const want = expected[b];
+      assertClose(`low-res object ${b}`, await rows(o.lowResMasks, b, low * low), want.low, TOL);
+      assertClose(`high-res object ${b}`, await rows(o.highResMasks, b, S * S), want.high, TOL);
+      assertClose(`obj_ptr object ${b}`, await rows(o.objPtr, b, C), want.ptr, TOL);
+      // The decisions (presence, selected / first / token / best mask, stability, areas) are the same.
+      expect([...flags.slice(b * stride, b * stride + FLAG.stability)]).toEqual([...want.flags.slice(0, FLAG.stability)]);
+      const wantBits = new Float32Array(want.flags.buffer);
+      assertClose(`score and IoUs object ${b}`, Float32Array.of(bits[b * stride + FLAG.score], ...bits.slice(b * stride + FLAG.iou, (b + 1) * stride)), Float32Array.of(wantBits[FLAG.score], ...wantBits.slice(FLAG.iou, stride)), TOL);
+    }
+    // Objects differ (a batch that repeated object 0 must not pass).
+    expect(expected[1].low.some((v, i) => v !== expected[0].low[i])).toBe(true);
+    [pix, o.lowResMasks, o.highResMasks, o.objPtr, o.flags].forEach((t) => t.release());
+  }, 600_000);
+
+  it('memory encoder: stacked masks and flags of the batched SAM heads', async () => {
+    if (!model) return;
+    const feats = { s0, s1, l2 };
+    const pix = stack(Array.from({ length: B }, (_, b) => randomArray(F * F * C, 700 + b, -1 - 3 * b, 1 + 3 * b)), [B, F, F, C]);
+    const h = model.decodeBatchOnGpu(pix, feats, {}, false);
+    pix.release();
+    const expected: Float32Array[] = [];
+    const flagsHost = new Uint32Array(await gpu.readRaw(h.flags));
+    const stride = h.flags.size / B;
+    for (let b = 0; b < B; b++) {
+      const mask = gpu.upload(await rows(h.highResMasks, b, S * S), [S, S]);
+      const flags = gpu.upload(flagsHost.slice(b * stride, (b + 1) * stride), [1, stride], 'u32');
+      const m = model.encodeMemory(l2, mask, false, flags);
+      expected.push(await gpu.read(m));
+      [m, mask, flags].forEach((t) => t.release());
+    }
+    poisonPool([B * F * F * md, B * S * S, B * F * F * C]);
+    const out = model.encodeMemoryBatch(l2, { highResMasks: h.highResMasks, binarize: false, flags: h.flags });
+    for (let b = 0; b < B; b++) assertClose(`memenc (stacked) object ${b}`, await rows(out, b, F * F * md), expected[b], TOL);
+    [out, h.lowResMasks, h.highResMasks, h.objPtr, h.flags].forEach((t) => t.release());
+  }, 600_000);
+
   it('memory encoder: presence from the GPU decision flags', async () => {
     if (!model) return;
     const feats = { s0, s1, l2 };
@@ -151,7 +216,7 @@ describe.each(cases)('batched objects ($name)', ({ config, precision, frames }) 
   }, 600_000);
 });
 
-describe('Sam2Video runs memory attention and the memory encoder of several objects as one chain', () => {
+describe('Sam2Video runs memory attention, the SAM heads and the memory encoder of several objects as one chain', () => {
   let model: Sam2Model;
   beforeAll(async () => {
     model = await load(makeConfig('micro'));
@@ -199,12 +264,15 @@ describe('Sam2Video runs memory attention and the memory encoder of several obje
   it.each(['forward', 'backward'] as const)('%s: each object as if it were tracked alone', async (direction) => {
     const batched = vi.spyOn(model, 'attendMemoryBatch');
     const encoded = vi.spyOn(model, 'encodeMemoryBatch');
+    const decoded = vi.spyOn(model, 'decodeBatchOnGpu');
     const together = await run(prompts, direction);
     // The batched chain ran (objects 1 and 2 share their memory shape on every slice).
     expect(batched.mock.calls.some((c) => c[3] >= 2)).toBe(true);
-    expect(encoded.mock.calls.some((c) => c[1].length >= 2)).toBe(true);
+    expect(encoded.mock.calls.some((c) => ('flags' in c[1] ? c[1].highResMasks.shape[0] : c[1].length) >= 2)).toBe(true);
+    expect(decoded.mock.calls.some((c) => c[0].shape[0] >= 2)).toBe(true);
     batched.mockRestore();
     encoded.mockRestore();
+    decoded.mockRestore();
     for (const p of prompts) {
       const alone = (await run([p], direction)).get(p.id)!;
       const got = together.get(p.id)!;

@@ -22,6 +22,18 @@ export function itemView(gpu: Gpu, stacked: GpuTensor, b: number, shape: readonl
   return new GpuTensor(stacked.buffer, shape, stacked.dtype, offset, undefined, `${stacked.label}[${b}]`);
 }
 
+/**
+ * A view of item b for copy commands only (copyBufferToBuffer needs 4-byte offsets, not the
+ * storage-binding alignment): the memory bank's pointer store and the slice packet take these.
+ * Like `itemView`, it does not own the storage.
+ */
+export function copySourceItem(stacked: GpuTensor, b: number, shape: readonly number[]): GpuTensor {
+  const n = numel(shape);
+  if ((b + 1) * n > stacked.size) throw new Error(`batch item ${b} of ${n} elements lies outside ${stacked.label} [${stacked.shape.join(', ')}]`);
+  const bytes = stacked.byteLength / stacked.size;
+  return new GpuTensor(stacked.buffer, shape, stacked.dtype, stacked.offset + b * n * bytes, undefined, `${stacked.label}[${b}] (copy source)`);
+}
+
 /** Item b to read from: a view when aligned, else a copy. `release()` is right for both. */
 export function readItem(gpu: Gpu, stacked: GpuTensor, b: number, shape: readonly number[]): GpuTensor {
   return itemView(gpu, stacked, b, shape) ?? sliceCopy(gpu, stacked, shape, b * numel(shape));
