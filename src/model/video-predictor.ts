@@ -114,6 +114,14 @@ interface PropagationProgress {
   indices?: number[];
 }
 
+/** One recorded slice of a propagation loop and how finishing it advances the progress. */
+interface PipelineStep {
+  slice: PendingSlice;
+  /** Recorded in the interleaved backward pass's own state. */
+  backPass: boolean;
+  done: () => void;
+}
+
 /** A pass's own tracking state: the backward pass's while it runs interleaved with the forward one. */
 interface PassState {
   bank: MemoryBank;
@@ -755,25 +763,13 @@ export class Sam2Video {
       const reverse = progress.reverse[p];
       if (p > 0 && progress.index === 0 && (this.opts.independentPasses ?? true)) this.forgetTracking();
       const order = passes[p];
-      let pending: PendingSlice | null = null;
-      for (let next = progress.index; ; ) {
-        if (this.cancelled) {
-          // The slice in flight finishes (its memory is already in the bank) but is not yielded.
-          if (pending) await this.finishSlice(pending, false);
-          this.progress = null;
-          return;
-        }
-        const recorded: PendingSlice | null = next < order.length ? this.recordSlice(order[next], reverse, order.slice(next + 1)) : null;
-        if (recorded) next++;
-        if (pending) {
-          const result = await this.finishSlice(pending, progress.logits);
-          // The slice is finished: a resume starts after it, whatever the consumer does with it.
-          progress.index++;
-          yield result;
-        }
-        if (!recorded) break;
-        pending = recorded;
-      }
+      let next = progress.index;
+      const finished = yield* this.pipelined(() => {
+        if (next >= order.length) return null;
+        const i = next++;
+        return { slice: this.recordSlice(order[i], reverse, order.slice(i + 1)), backPass: false, done: () => progress.index++ };
+      }, progress.logits);
+      if (!finished) break;
     }
     this.progress = null;
   }
@@ -789,41 +785,52 @@ export class Sam2Video {
     const left = (p: number) => indices[p] < passes[p].length;
     for (const o of this.objects.values()) o.back ??= { bank: o.bank.forkCond(), nonCond: new Map(), tracked: new Map() };
     if (!left(progress.pass)) progress.pass = 1 - progress.pass;
-    // Double-buffered as `run`: recording runs one step ahead of finishing (its own indices).
+    // Recording runs one step ahead of finishing: its own indices and turn.
     const rec = indices.slice();
     const recLeft = (p: number) => rec[p] < passes[p].length;
     let recPass = progress.pass;
-    let pending: { p: number; i: number; slice: PendingSlice } | null = null;
+    const finished = yield* this.pipelined(() => {
+      if (!recLeft(recPass)) return null;
+      const p = recPass;
+      const i = rec[p];
+      const upcoming = interleavedOrder(passes, [p === 0 ? i + 1 : rec[0], p === 1 ? i + 1 : rec[1]], 1 - p);
+      const slice = this.recordSlice(passes[p][i], progress.reverse[p], upcoming, p === 1);
+      rec[p] = i + 1;
+      recPass = recLeft(1 - p) ? 1 - p : p;
+      const done = (): void => {
+        indices[p] = i + 1;
+        progress.pass = left(1 - p) ? 1 - p : p;
+        progress.index = indices[progress.pass];
+      };
+      return { slice, backPass: p === 1, done };
+    }, progress.logits);
+    this.settleBackPasses(finished);
+    if (finished) progress.pass = passes.length;
+    this.progress = null;
+  }
+
+  /**
+   * The double-buffered loop both orders share: `record` records the next step (null when none is
+   * left) before the previous one is finished and yielded; `done` then moves the progress past it,
+   * so a resume starts after it whatever the consumer does with it. On cancel, the step in flight
+   * finishes (its memory is already in the bank) but is not yielded. Returns false if cancelled.
+   */
+  private async *pipelined(record: () => PipelineStep | null, logits: boolean): AsyncGenerator<SliceResult, boolean> {
+    let pending: PipelineStep | null = null;
     for (;;) {
       if (this.cancelled) {
-        if (pending) await this.finishSlice(pending.slice, false, pending.p === 1);
-        this.settleBackPasses(false);
-        this.progress = null;
-        return;
+        if (pending) await this.finishSlice(pending.slice, false, pending.backPass);
+        return false;
       }
-      let recorded: { p: number; i: number; slice: PendingSlice } | null = null;
-      if (recLeft(recPass)) {
-        const p = recPass;
-        const i = rec[p];
-        const upcoming = interleavedOrder(passes, [p === 0 ? i + 1 : rec[0], p === 1 ? i + 1 : rec[1]], 1 - p);
-        recorded = { p, i, slice: this.recordSlice(passes[p][i], progress.reverse[p], upcoming, p === 1) };
-        rec[p] = i + 1;
-        recPass = recLeft(1 - p) ? 1 - p : p;
-      }
+      const recorded = record();
       if (pending) {
-        const result = await this.finishSlice(pending.slice, progress.logits, pending.p === 1);
-        // The slice is finished: a resume starts after it, whatever the consumer does with it.
-        indices[pending.p] = pending.i + 1;
-        progress.pass = left(1 - pending.p) ? 1 - pending.p : pending.p;
-        progress.index = indices[progress.pass];
+        const result = await this.finishSlice(pending.slice, logits, pending.backPass);
+        pending.done();
         yield result;
       }
-      if (!recorded) break;
+      if (!recorded) return true;
       pending = recorded;
     }
-    this.settleBackPasses(true);
-    progress.pass = passes.length;
-    this.progress = null;
   }
 
   /**
