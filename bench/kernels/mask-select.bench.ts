@@ -1,26 +1,30 @@
-// Mask selection helpers (src/kernels/mask-select): the dynamic-stability counts over the 4 low-res
-// mask logits, (4F)² each, done by one workgroup, and the copy of the chosen mask out of the stack.
-import { copyRange, maskStats } from '../../src/kernels/mask-select/mask-select.js';
+// Mask selection: the GPU decisions (src/kernels/decisions `decide`: the dynamic-stability counts
+// over mask 0 of the 4 low-res candidates, (4F)² each, argmax IoU and presence, one workgroup per
+// object; 1 and 4 objects in one call) and the copy of the chosen mask out of the stack.
+import { decide, flagStride } from '../../src/kernels/decisions/decisions.js';
+import { copyRange } from '../../src/kernels/mask-select/mask-select.js';
 import { atSizes, type BenchCase } from '../lib/bench-case.js';
 import { randomTensor, releaseAll } from '../lib/tensors.js';
 
 const SIZES: Array<512 | 1024> = [512, 1024];
 
 export const benches: BenchCase[] = [
-  ...atSizes(SIZES, (s) => {
-    const side = s / 4;
-    return {
-      name: `mask-select stability counts ${side}x${side}`,
-      setup(gpu) {
-        const logits = randomTensor(gpu, [4, side, side], 41, -5, 5);
-        const iou = randomTensor(gpu, [4], 42);
-        const score = randomTensor(gpu, [1], 43);
-        const out = gpu.empty([2 + 4 + 1], 'u32', 'mask-stats');
-        const args = { map: logits, mapOffset: 0, mapCount: side * side, hi: 0.05, lo: -0.05, a: iou, b: score };
-        return { launch: () => maskStats(gpu, args, out), release: () => releaseAll(logits, iou, score, out) };
-      },
-    };
-  }),
+  ...[1, 4].flatMap((objects) =>
+    atSizes(SIZES, (s) => {
+      const side = s / 4;
+      return {
+        name: `decisions decide (stability counts) ${objects} object${objects > 1 ? 's' : ''} ${side}x${side}`,
+        setup(gpu) {
+          const logits = randomTensor(gpu, [objects, 4, side, side], 41, -5, 5);
+          const iou = randomTensor(gpu, [objects, 4], 42);
+          const score = randomTensor(gpu, [objects, 1], 43);
+          const flags = gpu.empty([objects, flagStride(4)], 'u32', 'flags');
+          const opts = { mode: 'dynamic' as const, delta: 0.05, thresh: 0.98, predObjScores: true, multimaskToken: true, softNoObjPtr: false };
+          return { launch: () => decide(gpu, logits, iou, score, opts, flags), release: () => releaseAll(logits, iou, score, flags) };
+        },
+      };
+    }),
+  ),
   ...atSizes(SIZES, (s) => {
     const side = s / 4;
     return {

@@ -7,7 +7,7 @@
 //
 // Kernels that take no f16 (the components convert at their boundaries instead): preprocess (the
 // encoder casts its f32 input), memory-bank (memories are f32 between components), position rffDense
-// and the prompt encoder, mask-select's maskStats (the decoder hands f32 to the selection).
+// and the prompt encoder (the decoder hands f32 to the selection).
 import { attention } from '../../src/kernels/attention/attention.js';
 import { conv2d } from '../../src/kernels/conv/conv.js';
 import { convTranspose2x2 } from '../../src/kernels/conv/conv-transpose.js';

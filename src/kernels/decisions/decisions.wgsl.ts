@@ -4,7 +4,6 @@
 // kernel writes one flag record per object, and every later step reads its index or gate from it,
 // so no decision needs the host. Every kernel has a leading object-batch dimension B.
 import type { DType } from '../../runtime/tensor.js';
-import { countAboveFn } from '../mask-select/mask-select.wgsl.js';
 import { header, perElementMain } from '../wgsl.js';
 
 /**
@@ -28,6 +27,38 @@ const F_LAMBDA = 9u;
 const F_SCORE = 10u;
 const F_IOU = 12u;
 `;
+
+/**
+ * `count_above(lid, off, n, hi, lo)` = (#(src[off + i] > hi), #(src[off + i] > lo)) over i < n
+ * with torch's strict `>`: the intersection and union areas of the stability score. Every lane of
+ * the workgroup calls it with the same arguments, from uniform control flow (it holds the two
+ * barriers); per-lane counts are summed with workgroup atomics. `src` names the kernel's storage
+ * array of T; the kernel declares `override WG`.
+ */
+function countAboveFn(src: string): string {
+  return /* wgsl */ `
+var<workgroup> count_hi: atomic<u32>;
+var<workgroup> count_lo: atomic<u32>;
+fn count_above(lid: u32, off: u32, n: u32, hi: f32, lo: f32) -> vec2<u32> {
+  if (lid == 0u) {
+    atomicStore(&count_hi, 0u);
+    atomicStore(&count_lo, 0u);
+  }
+  workgroupBarrier();
+  var above_hi = 0u;
+  var above_lo = 0u;
+  for (var i = lid; i < n; i += WG) {
+    let v = f32(${src}[off + i]);
+    above_hi += select(0u, 1u, v > hi);
+    above_lo += select(0u, 1u, v > lo);
+  }
+  atomicAdd(&count_hi, above_hi);
+  atomicAdd(&count_lo, above_lo);
+  workgroupBarrier();
+  return vec2<u32>(atomicLoad(&count_hi), atomicLoad(&count_lo));
+}
+`;
+}
 
 /**
  * One workgroup per object b: stability counts of mask 0 (dynamic mode), argmax of the multimask

@@ -1,10 +1,10 @@
-// Launchers for the SAM-heads selection kernels (see mask-select.wgsl.ts).
+// Range copies for the SAM-heads selection (one row of the row-copy kernel): a candidate out of a
+// stacked tensor, or the −1024 fill of an absent object.
 import type { Gpu } from '../../runtime/gpu.js';
 import { shapeStr, type GpuTensor } from '../../runtime/tensor.js';
 import { uniforms } from '../../runtime/uniforms.js';
 import { check, dispatch1d, type KernelProgram } from '../program.js';
 import { rowCopySource } from '../row-copy/row-copy.wgsl.js';
-import { maskStatsSource } from './mask-select.wgsl.js';
 
 const WG = 256;
 
@@ -58,50 +58,5 @@ export function copyRange(gpu: Gpu, src: GpuTensor, dst: GpuTensor, opts: RangeC
 export function sliceCopy(gpu: Gpu, src: GpuTensor, shape: readonly number[], srcOffset = 0, fill?: number): GpuTensor {
   const o = gpu.empty(shape, src.dtype, 'slice');
   gpu.run(rangeCopyProgram(src, o, { srcOffset, fill }));
-  return o;
-}
-
-export interface MaskStatsArgs {
-  /** The map to count over (e.g. the stacked mask logits) and the range of it to use. */
-  map: GpuTensor;
-  mapOffset: number;
-  /** Elements to count over; 0 = no counts (both come back 0). */
-  mapCount: number;
-  /** Thresholds: counts of `map > hi` and `map > lo` (strict, as torch's `>`). */
-  hi: number;
-  lo: number;
-  /** Small vectors whose values ride along in the packet (e.g. IoUs, object score). */
-  a: GpuTensor;
-  b: GpuTensor;
-}
-
-/** out (u32) = [#(map > hi), #(map > lo), bits(a)…, bits(b)…]; out.size ≥ 2 + |a| + |b|. */
-export function maskStatsProgram(args: MaskStatsArgs, out: GpuTensor): KernelProgram {
-  const { map, mapOffset, mapCount, a, b } = args;
-  const name = `mask-select-stats-${map.dtype}`;
-  check(a.dtype === map.dtype && b.dtype === map.dtype, name, 'map, a and b must share one float dtype');
-  check(out.dtype === 'u32', name, `out must be u32, got ${out.dtype}`);
-  check(Number.isInteger(mapOffset) && Number.isInteger(mapCount) && mapOffset >= 0 && mapCount >= 0, name, 'map range must be non-negative integers');
-  check(mapOffset + mapCount <= map.size, name, `map range [${mapOffset}, ${mapOffset + mapCount}) lies outside ${shapeStr(map.shape)}`);
-  check(out.size >= 2 + a.size + b.size, name, `out holds ${out.size} words, needs ${2 + a.size + b.size}`);
-  check(Number.isFinite(args.hi) && Number.isFinite(args.lo), name, 'thresholds must be finite');
-  return {
-    name,
-    source: () => maskStatsSource(map.dtype),
-    constants: { WG },
-    bindings: [map, a, b, out],
-    uniforms: uniforms([
-      ['u32', mapOffset], ['u32', mapCount], ['u32', a.size], ['u32', b.size],
-      ['f32', args.hi], ['f32', args.lo], ['u32', 0], ['u32', 0],
-    ]),
-    workgroups: [1, 1, 1],
-    flops: 2 * mapCount,
-    bytes: 4 * (mapCount + 2 * (a.size + b.size) + 2),
-  };
-}
-
-export function maskStats(gpu: Gpu, args: MaskStatsArgs, out?: GpuTensor): GpuTensor {
-  const o = out ?? gpu.empty([2 + args.a.size + args.b.size], 'u32', 'mask-stats');
-  gpu.run(maskStatsProgram(args, o));
   return o;
 }
