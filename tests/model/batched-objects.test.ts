@@ -13,6 +13,7 @@ import type { GpuTensor } from '../../src/runtime/tensor.js';
 import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
 import { FLAG } from '../../src/kernels/decisions/decisions.js';
 import { assertClose } from '../helpers/compare.js';
+import { blobVolume } from '../helpers/blob-volume.js';
 import { getTestGpu } from '../helpers/gpu.js';
 import { nanArray, randomArray } from '../helpers/random.js';
 
@@ -224,22 +225,7 @@ describe('Sam2Video runs memory attention, the SAM heads and the memory encoder 
 
   /** A drifting blob volume (96×80 slices). */
   function volume(numFrames: number): SliceSource {
-    const [W, H] = [96, 80];
-    return {
-      numFrames,
-      width: W,
-      height: H,
-      loadImage(t: number) {
-        const px = new Uint8Array(W * H);
-        const noise = randomArray(W * H, t + 1, 0, 20);
-        for (let y = 0; y < H; y++)
-          for (let x = 0; x < W; x++) {
-            const d = Math.hypot(x - 40 - 10 * Math.sin(t / 9), y - 40);
-            px[y * W + x] = Math.min(255, (d < 18 ? 200 : 60) + noise[y * W + x]);
-          }
-        return model.preprocess({ pixels: px, width: W, height: H, channels: 1 });
-      },
-    };
+    return blobVolume(model, { numFrames, width: 96, height: 80, centres: [[40, 40]], radius: 18, drift: { amplitude: 10, period: 9 } });
   }
 
   // Objects 1 and 2 are prompted on slice 2 (same memory shape on every slice: one batch); object

@@ -12,8 +12,8 @@ import { Sam2Model } from '../../src/model/sam2-model.js';
 import { Sam2Video, type SliceResult } from '../../src/model/video-predictor.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
+import { blobVolume } from '../helpers/blob-volume.js';
 import { getTestGpu } from '../helpers/gpu.js';
-import { randomArray } from '../helpers/random.js';
 
 const N = 7;
 const W = 72;
@@ -31,21 +31,9 @@ beforeAll(async () => {
 });
 
 function source(): SliceSource {
-  return {
-    numFrames: N,
-    width: W,
-    height: H,
-    loadImage(t: number) {
-      const px = new Uint8Array(W * H);
-      const noise = randomArray(W * H, t + 7, 0, 60);
-      for (let y = 0; y < H; y++)
-        for (let x = 0; x < W; x++) {
-          const d = Math.hypot(x - 30 - 4 * Math.sin(t / 2), y - 30);
-          px[y * W + x] = Math.min(255, (d < 16 ? 190 : 70) + noise[y * W + x]);
-        }
-      return model.preprocess({ pixels: px, width: W, height: H, channels: 1 });
-    },
-  };
+  return blobVolume(model, {
+    numFrames: N, width: W, height: H, centres: [[30, 30]], radius: 16, drift: { amplitude: 4, period: 2 }, seedOffset: 7, noise: 60, levels: [190, 70],
+  });
 }
 
 async function prompted(fillHoleArea: number): Promise<{ video: Sam2Video; first: SliceResult }> {

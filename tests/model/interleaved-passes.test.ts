@@ -11,8 +11,8 @@ import { Sam2Model } from '../../src/model/sam2-model.js';
 import { Sam2Video, type SliceResult, type VideoOptions } from '../../src/model/video-predictor.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
+import { blobVolume } from '../helpers/blob-volume.js';
 import { getTestGpu } from '../helpers/gpu.js';
-import { randomArray } from '../helpers/random.js';
 
 // Start 5, second object prompted on 7: the forward pass (5..23) outruns the bank's reach, so it
 // evicts memories and keeps only their pointers; the backward pass (4..0) looks 15 slices back.
@@ -30,21 +30,7 @@ beforeAll(async () => {
 });
 
 function source(): SliceSource {
-  return {
-    numFrames: N,
-    width: W,
-    height: H,
-    loadImage(t: number) {
-      const px = new Uint8Array(W * H);
-      const noise = randomArray(W * H, t + 3, 0, 30);
-      for (let y = 0; y < H; y++)
-        for (let x = 0; x < W; x++) {
-          const d = Math.hypot(x - 28 - 6 * Math.sin(t / 4), y - 26);
-          px[y * W + x] = Math.min(255, (d < 13 ? 200 : 60) + noise[y * W + x]);
-        }
-      return model.preprocess({ pixels: px, width: W, height: H, channels: 1 });
-    },
-  };
+  return blobVolume(model, { numFrames: N, width: W, height: H, centres: [[28, 26]], radius: 13, drift: { amplitude: 6, period: 4 }, seedOffset: 3, noise: 30 });
 }
 
 async function prompted(opts: VideoOptions = {}): Promise<Sam2Video> {

@@ -9,8 +9,8 @@ import { Sam2Model } from '../../src/model/sam2-model.js';
 import { Sam2Video, type SliceResult } from '../../src/model/video-predictor.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
+import { blobVolume } from '../helpers/blob-volume.js';
 import { getTestGpu } from '../helpers/gpu.js';
-import { randomArray } from '../helpers/random.js';
 
 const LONG = Number(process.env.SAM2_LONG_SLICES ?? 200);
 
@@ -24,28 +24,9 @@ beforeAll(async () => {
   model = await Sam2Model.load(gpu, file, config);
 });
 
-/** A synthetic volume: smooth blobs that drift from slice to slice, as uint8 slices of 96×80. */
+/** A smooth blob drifting from slice to slice, as uint8 slices of 96×80. */
 function volume(numFrames: number): SliceSource & { loads: number } {
-  const W = 96;
-  const H = 80;
-  const src = {
-    numFrames,
-    width: W,
-    height: H,
-    loads: 0,
-    loadImage(t: number) {
-      src.loads++;
-      const px = new Uint8Array(W * H);
-      const noise = randomArray(W * H, t + 1, 0, 20);
-      for (let y = 0; y < H; y++)
-        for (let x = 0; x < W; x++) {
-          const d = Math.hypot(x - 40 - 10 * Math.sin(t / 9), y - 40);
-          px[y * W + x] = Math.min(255, (d < 18 ? 200 : 60) + noise[y * W + x]);
-        }
-      return model.preprocess({ pixels: px, width: W, height: H, channels: 1 });
-    },
-  };
-  return src;
+  return blobVolume(model, { numFrames, width: 96, height: 80, centres: [[40, 40]], radius: 18, drift: { amplitude: 10, period: 9 } });
 }
 
 describe('Sam2Video on the micro model', () => {

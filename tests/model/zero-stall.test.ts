@@ -12,8 +12,8 @@ import { Sam2Video, type SliceResult } from '../../src/model/video-predictor.js'
 import type { Gpu } from '../../src/runtime/gpu.js';
 import { countPropagation } from '../../src/runtime/slice-counters.js';
 import { syntheticWeightsFile } from '../../src/weights/synthetic.js';
+import { blobVolume } from '../helpers/blob-volume.js';
 import { getTestGpu } from '../helpers/gpu.js';
-import { randomArray } from '../helpers/random.js';
 
 const W = 72;
 const H = 60;
@@ -37,21 +37,7 @@ beforeAll(async () => {
 
 /** Two drifting blobs on noise, W × H uint8 slices. */
 function volume(): SliceSource {
-  return {
-    numFrames: SLICES,
-    width: W,
-    height: H,
-    loadImage(t: number) {
-      const px = new Uint8Array(W * H);
-      const noise = randomArray(W * H, t + 1, 0, 20);
-      for (let y = 0; y < H; y++)
-        for (let x = 0; x < W; x++) {
-          const inside = CLICKS.some(([cx, cy]) => Math.hypot(x - cx - 2 * Math.sin(t / 3), y - cy) < 9);
-          px[y * W + x] = Math.min(255, (inside ? 200 : 60) + noise[y * W + x]);
-        }
-      return model.preprocess({ pixels: px, width: W, height: H, channels: 1 });
-    },
-  };
+  return blobVolume(model, { numFrames: SLICES, width: W, height: H, centres: CLICKS, radius: 9, drift: { amplitude: 2, period: 3 } });
 }
 
 /**
